@@ -1,0 +1,63 @@
+# Two commands on a fresh clone: `make report` (set up, then build the report) and `make test`.
+# Everything runs inside .venv, created from the machine's python3 and synced from uv.lock.
+
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: help setup system-deps report run predict sweep test test-fast lint format benchmark clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(BIN)/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(BIN)/uv
+	$(BIN)/uv sync --frozen --python $(BIN)/python
+	@touch $@
+
+setup: $(VENV)/.synced system-deps ## Create .venv from uv.lock and install headless Chromium if missing
+
+system-deps: ## Install headless Chromium and poppler-utils (Debian/Ubuntu) when they are missing
+	@bash scripts/install-system-deps.sh
+
+report: setup ## Set everything up, then render _output/report.html and _output/report.pdf
+	$(BIN)/titanic render
+
+run: setup ## Train and evaluate; print the metrics and write _output/metrics.json
+	$(BIN)/titanic run
+
+predict: setup ## Write the Kaggle submission _output/submission.csv
+	$(BIN)/titanic predict
+
+sweep: setup ## Render the report for every variant in params.yaml, with a comparison page
+	$(BIN)/titanic sweep
+
+test: setup ## Run the whole test suite (lint included)
+	$(BIN)/python -m pytest
+
+test-fast: $(VENV)/.synced ## Run the tests that need neither a browser nor a render
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(VENV)/.synced ## ruff (lint and format check) and pylint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pylint src/titanic main.py
+
+format: $(VENV)/.synced ## Format the code with ruff
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+benchmark: setup ## Run the benchmarks and rewrite docs/benchmarks.md
+	$(BIN)/python benchmarks/bench_render.py
+	$(BIN)/python benchmarks/bench_sweep.py
+
+clean: ## Remove outputs and caches (keeps .venv)
+	rm -rf _output .pytest_cache .ruff_cache
