@@ -25,7 +25,7 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(BIN)/uv
 
 setup: $(VENV)/.synced system-deps ## Create .venv from uv.lock and install headless Chromium if missing
 
-system-deps: ## Install headless Chromium and poppler-utils (Debian/Ubuntu) when they are missing
+system-deps: ## Install headless Chromium (Debian/Ubuntu) unless it or Quarto is on PATH
 	@bash scripts/install-system-deps.sh
 
 report: setup ## Set everything up, then render _output/report.html and _output/report.pdf
@@ -41,6 +41,7 @@ sweep: setup ## Render the report for every variant in params.yaml, with a compa
 	$(BIN)/titanic sweep
 
 test: setup ## Run the whole test suite (lint included)
+	@bash scripts/install-system-deps.sh --for-tests
 	$(BIN)/python -m pytest
 
 test-fast: $(VENV)/.synced ## Run the tests that need neither a browser nor a render

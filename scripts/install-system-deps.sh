@@ -1,26 +1,24 @@
 #!/usr/bin/env bash
-# Headless Chromium prints the report to PDF when no quarto binary is on PATH; pdftoppm
-# (poppler-utils) lets the tests look at the PDF. Both come from the distribution's packages.
+# System programs the render path needs, from the distribution's packages:
+# - headless Chromium prints the report to PDF when no quarto binary is on PATH (Quarto typesets
+#   the PDF itself with Typst, so with Quarto it is not needed);
+# - with --for-tests, pdftoppm (poppler-utils), with which the tests look at the PDF's pages.
 set -euo pipefail
 
-find_browser() {
-    for name in chromium chromium-browser google-chrome google-chrome-stable; do
-        command -v "$name" >/dev/null 2>&1 && return 0
-    done
-    return 1
-}
+have() { command -v "$1" >/dev/null 2>&1; }
 
 missing=()
-find_browser || missing+=(chromium)
-command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+if ! have quarto && ! have chromium && ! have chromium-browser && ! have google-chrome; then
+    missing+=(chromium)
+fi
+if [ "${1:-}" = "--for-tests" ] && ! have pdftoppm; then
+    missing+=(poppler-utils)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
-if command -v quarto >/dev/null 2>&1 && [ "${missing[*]}" = "poppler-utils" ]; then
-    exit 0
-fi
-if ! command -v apt-get >/dev/null 2>&1; then
+if ! have apt-get; then
     echo "install-system-deps: please install ${missing[*]} with your package manager" >&2
-    echo "  (or install Quarto, which typesets the PDF itself)" >&2
+    echo "  (or install Quarto, which typesets the PDF without Chromium)" >&2
     exit 1
 fi
 sudo=""

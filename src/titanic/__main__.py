@@ -1,0 +1,5 @@
+"""Allow ``python -m titanic``."""
+
+from titanic.cli import main
+
+main()

@@ -1,0 +1,105 @@
+"""Write outputs atomically: a temporary file in the same folder, then one rename.
+
+A crash or an error half-way never leaves a truncated file in place of a previous good one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import joblib
+import pandas as pd
+from matplotlib.figure import Figure
+
+from titanic.analysis import Analysis, metrics_document
+from titanic.config import Settings, dump_settings
+from titanic.dataset import Dataset
+from titanic.plots import confusion_matrix_heatmap, importance_plot, roc_curve_plot
+
+FIGURE_DPI = 120
+
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success rename it over ``path``.
+
+    On an exception the temporary file is removed and ``path`` is left as it was.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    temporary_path = Path(temporary)
+    try:
+        yield temporary_path
+        os.replace(temporary_path, path)
+    finally:
+        temporary_path.unlink(missing_ok=True)
+
+
+def write_with(path: Path, writer: Callable[[BinaryIO], Any]) -> Path:
+    """Write ``path`` atomically through ``writer(binary_handle)``."""
+    with atomic_path(path) as temporary, temporary.open("wb") as handle:
+        writer(handle)
+    return path
+
+
+def write_bytes(path: Path, content: bytes) -> Path:
+    """Write bytes atomically."""
+    return write_with(path, lambda handle: handle.write(content))
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write UTF-8 text atomically."""
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path: Path, document: Any) -> Path:
+    """Write a JSON document atomically, indented, keys in insertion order."""
+    return write_text(path, json.dumps(document, indent=2, allow_nan=False) + "\n")
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> Path:
+    """Write a frame as CSV (no index) atomically."""
+    return write_text(path, frame.to_csv(index=False))
+
+
+def write_figure(path: Path, figure: Figure) -> Path:
+    """Save a figure as PNG atomically, with no timestamp in its metadata."""
+    return write_with(
+        path,
+        lambda handle: figure.savefig(
+            handle, format="png", dpi=FIGURE_DPI, metadata={"Software": None}
+        ),
+    )
+
+
+def write_model(path: Path, model: Any) -> Path:
+    """Pickle a fitted model with joblib, atomically."""
+    return write_with(path, lambda handle: joblib.dump(model, handle))
+
+
+def write_run_outputs(
+    folder: Path, settings: Settings, dataset: Dataset, analysis: Analysis, root: Path
+) -> None:
+    """Write the model, metrics.json, params.resolved.yaml and the evaluation figures.
+
+    ``root`` is the project root whose git state is recorded in metrics.json.
+    """
+    figures = folder / "figures"
+    write_model(folder / "model.joblib", analysis.model)
+    write_figure(
+        figures / "confusion_matrix.png", confusion_matrix_heatmap(analysis.confusion_matrix)
+    )
+    write_figure(
+        figures / "roc_curve.png", roc_curve_plot(analysis.roc_curve, analysis.metrics["roc_auc"])
+    )
+    write_figure(figures / "permutation_importance.png", importance_plot(analysis.importance))
+    write_text(folder / "params.resolved.yaml", dump_settings(settings))
+    # metrics.json last: its presence means the run completed.
+    write_json(folder / "metrics.json", metrics_document(settings, dataset, analysis, root))

@@ -1,0 +1,201 @@
+"""The ``titanic`` command: one subcommand per job, each a thin layer over the package.
+
+Errors the user can act on (:class:`titanic.errors.TitanicError`) print one line on stderr and
+exit with code 1; ``--debug`` (or ``TITANIC_DEBUG=1``) shows their traceback instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from titanic import __version__
+from titanic.analysis import Analysis, fit_on_all_rows, run_analysis
+from titanic.artifacts import write_csv, write_run_outputs
+from titanic.config import (
+    Settings,
+    dump_settings,
+    find_project_root,
+    load_settings,
+    resolve_output_dir,
+)
+from titanic.dataset import load_dataset
+from titanic.errors import TitanicError
+from titanic.modeling.predict import predict_survival, submission_frame
+
+app = typer.Typer(
+    name="titanic",
+    help="Titanic survival: train, evaluate, predict and render the literate report.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+stdout = Console()
+stderr = Console(stderr=True)
+logger = logging.getLogger("titanic")
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+ParamsFiles = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--params",
+        metavar="FILE",
+        help="Partial YAML file merged over params.yaml (repeatable; later files win).",
+    ),
+]
+Overrides = Annotated[
+    list[str] | None,
+    typer.Option(
+        "-P",
+        "--param",
+        metavar="KEY=VALUE",
+        help="Override one value, e.g. -P model.n_estimators=50 (repeatable; applied last).",
+    ),
+]
+
+
+@dataclass
+class GlobalOptions:
+    """Options of the ``titanic`` group, shared with every subcommand."""
+
+    debug: bool = False
+
+
+# Set by the group callback on every invocation. Typer vendors its own click, so the current
+# click context is not reachable from a decorator; this one object is.
+OPTIONS = GlobalOptions()
+
+
+def _version(show: bool) -> None:
+    if show:
+        stdout.print(f"titanic {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def configure(
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More logs (-vv for debug).")
+    ] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", envvar="TITANIC_DEBUG", help="Show tracebacks of errors."),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Titanic survival analysis. Parameters come from params.yaml; see README.md."""
+    del version
+    level = (
+        logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    )
+    handler = RichHandler(console=stderr, show_time=False, show_path=debug)
+    logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
+    OPTIONS.debug = debug
+
+
+def handle_errors(command: Command) -> Command:
+    """Turn a :class:`TitanicError` into one line on stderr and exit code 1 (unless --debug)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except TitanicError as err:
+            if OPTIONS.debug:
+                raise
+            stderr.print(
+                f"[bold red]error:[/] {err}", markup=True, highlight=False, soft_wrap=True
+            )
+            raise typer.Exit(code=1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def settings_from(params: list[Path] | None, overrides: list[str] | None) -> Settings:
+    """Load params.yaml of the project root, then the --params files, then the -P overrides."""
+    return load_settings(extra_files=params or (), overrides=overrides or ())
+
+
+def _metrics_table(analysis: Analysis) -> Table:
+    cv = analysis.summary()["cross_validation"]
+    table = Table(title="Validation metrics", title_justify="left")
+    table.add_column("metric")
+    table.add_column("held-out rows", justify="right")
+    table.add_column("cross-validation (mean ± std)", justify="right")
+    for name, value in analysis.metrics.items():
+        table.add_row(name, f"{value:.3f}", f"{cv[name]['mean']:.3f} ± {cv[name]['std']:.3f}")
+    return table
+
+
+@app.command()
+@handle_errors
+def run(params: ParamsFiles = None, overrides: Overrides = None) -> None:
+    """Train and evaluate; print metrics and confusion matrix; write OUTPUT_DIR/metrics.json."""
+    settings = settings_from(params, overrides)
+    dataset = load_dataset(settings.data)
+    analysis = run_analysis(settings, dataset)
+    folder = resolve_output_dir(settings)
+    write_run_outputs(folder, settings, dataset, analysis, find_project_root())
+    accuracy = analysis.metrics["accuracy"]
+    stdout.print(
+        f"Accuracy on the {len(analysis.split.x_validation)} held-out rows: {accuracy:.1%}"
+    )
+    stdout.print(_metrics_table(analysis))
+    stdout.print("Confusion matrix (rows: actual, columns: predicted)")
+    stdout.print(analysis.confusion_matrix.to_string())
+    stdout.print(f"Wrote {folder / 'metrics.json'}")
+
+
+@app.command()
+@handle_errors
+def predict(
+    params: ParamsFiles = None,
+    overrides: Overrides = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Submission file (default: OUTPUT_DIR/submission.csv)."
+        ),
+    ] = None,
+) -> None:
+    """Fit on every labelled row and write a Kaggle submission (PassengerId,Survived)."""
+    settings = settings_from(params, overrides)
+    dataset = load_dataset(settings.data)
+    predictions = predict_survival(fit_on_all_rows(settings, dataset), dataset.test)
+    target = output or resolve_output_dir(settings) / "submission.csv"
+    write_csv(target, submission_frame(predictions))
+    survivors = int(predictions["Survived"].sum())
+    stdout.print(
+        f"Wrote {target}: {len(predictions)} passengers, {survivors} predicted to survive"
+        f" ({survivors / len(predictions):.1%})"
+    )
+
+
+@app.command("params")
+@handle_errors
+def show_params(params: ParamsFiles = None, overrides: Overrides = None) -> None:
+    """Print the resolved parameters (params.yaml, then --params, then -P) as YAML."""
+    stdout.print(dump_settings(settings_from(params, overrides)), end="", highlight=False)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the CLI (the ``titanic`` console script and ``python -m titanic``)."""
+    app(args=list(argv) if argv is not None else None, prog_name="titanic")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])

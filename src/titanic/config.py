@@ -1,0 +1,338 @@
+"""Parameters: params.yaml, then ``--params FILE`` files, then ``-P key=value``; validated once.
+
+Every stage takes only its own section of :class:`Settings`. The models have no defaults for
+the values that params.yaml holds, so that params.yaml stays the single source of truth: a key
+missing from it is an error, not a silent fallback.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from titanic.errors import ConfigError
+
+PARAMS_FILENAME = "params.yaml"
+FEATURE_GROUPS = ("title", "sex", "pclass", "age", "fare", "family", "port", "cabin", "ticket")
+FeatureGroup = Literal[
+    "title", "sex", "pclass", "age", "fare", "family", "port", "cabin", "ticket"
+]
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """Return the nearest folder, from ``start`` upwards, that holds a params.yaml.
+
+    Parameters
+    ----------
+    start : Path, optional
+        Where to start looking; the current directory by default.
+
+    Returns
+    -------
+    Path
+        That folder, or ``start`` itself when no parent holds a params.yaml.
+    """
+    start = (start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / PARAMS_FILENAME).is_file():
+            return folder
+    return start
+
+
+class _Section(BaseModel):
+    """Base of every section: immutable, strict types, unknown keys refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class DataSettings(_Section):
+    """Where the data comes from."""
+
+    source: str = Field(min_length=1)
+    train_file: str = Field(min_length=1)
+    test_file: str = Field(min_length=1)
+    endpoint_url: str | None = None
+    anonymous: bool = False
+    sha256: dict[str, str] | None = None
+
+    @field_validator("sha256")
+    @classmethod
+    def _hex_digests(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for name, digest in (value or {}).items():
+            if len(digest) != 64 or any(char not in "0123456789abcdef" for char in digest):
+                raise ValueError(f"{name}: expected 64 lowercase hex digits, got {digest!r}")
+        return value
+
+
+class SplitSettings(_Section):
+    """Validation split and cross-validation."""
+
+    test_size: float = Field(gt=0, lt=1)
+    stratify: bool
+    cv_folds: int = Field(ge=2, le=20)
+
+
+class FeatureSettings(_Section):
+    """Which feature groups enter the model, and how rare titles are grouped."""
+
+    include: tuple[FeatureGroup, ...] = Field(min_length=1)
+    rare_title_min_count: int = Field(ge=1)
+
+    @field_validator("include", mode="before")
+    @classmethod
+    def _list_to_tuple(cls, value: Any) -> Any:
+        return tuple(value) if isinstance(value, list) else value
+
+    @field_validator("include")
+    @classmethod
+    def _no_repeats(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        repeated = sorted({name for name in value if value.count(name) > 1})
+        if repeated:
+            raise ValueError(f"listed more than once: {', '.join(repeated)}")
+        return value
+
+
+class ModelSettings(_Section):
+    """Hyper-parameters of the RandomForestClassifier, under scikit-learn's own names."""
+
+    n_estimators: int = Field(gt=0, le=5000)
+    max_depth: int | None = Field(ge=1)
+    min_samples_split: int = Field(ge=2)
+    min_samples_leaf: int = Field(ge=1)
+    max_features: Literal["sqrt", "log2"] | float | None
+    criterion: Literal["gini", "entropy", "log_loss"]
+    class_weight: Literal["balanced", "balanced_subsample"] | None
+    n_jobs: int = Field(ge=-1)
+
+    @field_validator("max_features")
+    @classmethod
+    def _fraction(cls, value: str | float | None) -> str | float | None:
+        if isinstance(value, float) and not 0 < value <= 1:
+            raise ValueError("a fraction must lie in (0, 1]")
+        return value
+
+    @field_validator("n_jobs")
+    @classmethod
+    def _not_zero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("n_jobs = 0 means no worker; use 1, a positive count or -1")
+        return value
+
+
+class EvaluationSettings(_Section):
+    """Permutation importance."""
+
+    permutation_repeats: int = Field(ge=1, le=100)
+
+
+class Settings(_Section):
+    """Everything that determines a run."""
+
+    data: DataSettings
+    split: SplitSettings
+    features: FeatureSettings
+    model: ModelSettings
+    evaluation: EvaluationSettings
+    random_state: int = Field(ge=0, le=2**32 - 1)
+    output_dir: str = Field(min_length=1)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the settings as plain YAML/JSON-ready values."""
+        return self.model_dump(mode="json")
+
+
+def read_yaml_mapping(path: Path) -> dict[str, Any]:
+    """Read a YAML file that must hold a mapping, with the safe loader.
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing, unreadable, malformed, empty or not a mapping.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as err:
+        raise ConfigError("file not found", source=str(path)) from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"cannot read the file ({err})", source=str(path)) from err
+    try:
+        content = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        where = getattr(err, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        problem = getattr(err, "problem", None) or "invalid syntax"
+        raise ConfigError(f"malformed YAML{line}: {problem}", source=str(path)) from err
+    if content is None:
+        raise ConfigError("the file is empty; it must hold the parameter sections", str(path))
+    if not isinstance(content, dict):
+        raise ConfigError(
+            f"expected a mapping of sections, got a {type(content).__name__}", str(path)
+        )
+    return content
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Split ``key=value`` (or Quarto's ``key:value``) into a dotted key and a YAML value.
+
+    Examples
+    --------
+    >>> parse_override("model.max_depth=null")
+    ('model.max_depth', None)
+    """
+    separator = "=" if "=" in text else ":"
+    key, found, raw_value = text.partition(separator)
+    key = key.strip()
+    if not found or not key or any(not part for part in key.split(".")):
+        raise ConfigError(
+            f"expected KEY=VALUE with a dotted key such as model.n_estimators=50, got {text!r}",
+            source="-P",
+        )
+    try:
+        value = yaml.safe_load(raw_value) if raw_value.strip() else None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"cannot parse the value of {key}: {raw_value!r}", "-P") from err
+    return key, value
+
+
+class _Layers:
+    """Merge parameter layers, remembering which layer set each key (for error messages)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self.origins: dict[str, str] = {}
+
+    def merge(self, update: Mapping[str, Any], origin: str, prefix: str = "") -> None:
+        self._merge_into(self.values, update, origin, prefix)
+
+    def _merge_into(
+        self, target: dict[str, Any], update: Mapping[str, Any], origin: str, prefix: str
+    ) -> None:
+        for key, value in update.items():
+            dotted = f"{prefix}{key}"
+            if isinstance(value, Mapping) and isinstance(target.get(key), dict):
+                self._merge_into(target[key], value, origin, f"{dotted}.")
+            else:
+                target[key] = copy.deepcopy(value)
+                self.origins[dotted] = origin
+
+    def set_dotted(self, dotted: str, value: Any, origin: str) -> None:
+        *parents, leaf = dotted.split(".")
+        update: dict[str, Any] = {leaf: value}
+        for parent in reversed(parents):
+            update = {parent: update}
+        node = self.values
+        for depth, parent in enumerate(parents):
+            child = node.get(parent)
+            if child is not None and not isinstance(child, dict):
+                where = ".".join(parents[: depth + 1])
+                raise ConfigError(f"{where} is a value, not a section: cannot set {dotted}", "-P")
+            node = child if isinstance(child, dict) else {}
+        self.merge(update, origin)
+
+    def origin_of(self, location: tuple[str | int, ...]) -> str:
+        parts = [str(part) for part in location]
+        for length in range(len(parts), 0, -1):
+            origin = self.origins.get(".".join(parts[:length]))
+            if origin:
+                return origin
+        return "params"
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown key"
+    if error["type"] == "missing":
+        return "missing key"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{message} (got {error['input']!r})"
+
+
+def validate_settings(raw: Mapping[str, Any], origins: _Layers | None = None) -> Settings:
+    """Validate a parameter mapping, reporting every problem in one message.
+
+    Raises
+    ------
+    ConfigError
+        Naming each bad key, what is wrong and which file or option set it.
+    """
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as err:
+        problems = []
+        keys = []
+        for error in err.errors():
+            # Union members add their type name to the location; the user only knows the key.
+            location = tuple(part for part in error["loc"] if not _is_type_tag(part))
+            dotted = ".".join(str(part) for part in location) or "(top level)"
+            if dotted in keys:
+                continue
+            keys.append(dotted)
+            origin = origins.origin_of(location) if origins else "params"
+            problems.append(f"{dotted}: {_describe(error)} [{origin}]")
+        raise ConfigError(
+            "; ".join(problems), source="invalid parameters", keys=tuple(keys)
+        ) from err
+
+
+def _is_type_tag(part: str | int) -> bool:
+    return isinstance(part, str) and (
+        part in {"int", "float", "str", "bool", "none", "constrained-int"}
+        or part.startswith(("literal[", "function-", "tuple[", "dict["))
+    )
+
+
+def load_settings(
+    params_file: Path | None = None,
+    extra_files: Iterable[Path] = (),
+    overrides: Iterable[str] = (),
+) -> Settings:
+    """Load params.yaml, merge ``--params`` files then ``-P`` overrides, and validate.
+
+    Parameters
+    ----------
+    params_file : Path, optional
+        The base file; ``params.yaml`` of the project root by default.
+    extra_files : iterable of Path
+        Partial parameter files merged in order on top of the base.
+    overrides : iterable of str
+        ``section.key=value`` strings applied last, in order.
+
+    Returns
+    -------
+    Settings
+        The validated, immutable settings.
+    """
+    return validate_settings(*merge_layers(params_file, extra_files, overrides))
+
+
+def merge_layers(
+    params_file: Path | None = None,
+    extra_files: Iterable[Path] = (),
+    overrides: Iterable[str] = (),
+) -> tuple[dict[str, Any], _Layers]:
+    """Merge the parameter layers without validating them (see :func:`load_settings`)."""
+    base = params_file or find_project_root() / PARAMS_FILENAME
+    layers = _Layers()
+    layers.merge(read_yaml_mapping(base), origin=base.name)
+    for extra in extra_files:
+        layers.merge(read_yaml_mapping(extra), origin=extra.name)
+    for text in overrides:
+        key, value = parse_override(text)
+        layers.set_dotted(key, value, origin=f"-P {text}")
+    return layers.values, layers
+
+
+def resolve_output_dir(settings: Settings, root: Path | None = None) -> Path:
+    """Return the output folder, relative paths taken from the project root."""
+    path = Path(settings.output_dir)
+    return path if path.is_absolute() else (root or find_project_root()) / path
+
+
+def dump_settings(settings: Settings) -> str:
+    """Return the resolved settings as YAML, in params.yaml's key order."""
+    return yaml.safe_dump(settings.to_dict(), sort_keys=False)

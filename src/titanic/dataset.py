@@ -1,0 +1,245 @@
+"""Load the Kaggle train/test files from the configured source, check their sha256 and schema."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from titanic.config import DataSettings
+from titanic.errors import DataError
+from titanic.storage import EMBEDDED, Location, read_bytes, resolve_location
+
+logger = logging.getLogger(__name__)
+
+TARGET = "Survived"
+ID_COLUMN = "PassengerId"
+Role = Literal["train", "test"]
+MAX_REPORTED_FAILURES = 3
+
+_FEATURE_COLUMNS = {
+    ID_COLUMN: pa.Column(int, unique=True),
+    "Pclass": pa.Column(int, pa.Check.isin([1, 2, 3])),
+    "Name": pa.Column(str),
+    "Sex": pa.Column(str, pa.Check.isin(["male", "female"])),
+    "Age": pa.Column(float, pa.Check.ge(0), nullable=True),
+    "SibSp": pa.Column(int, pa.Check.ge(0)),
+    "Parch": pa.Column(int, pa.Check.ge(0)),
+    "Ticket": pa.Column(str),
+    "Fare": pa.Column(float, pa.Check.ge(0), nullable=True),
+    "Cabin": pa.Column(str, nullable=True),
+    "Embarked": pa.Column(str, pa.Check.isin(["C", "Q", "S"]), nullable=True),
+}
+SCHEMAS: dict[Role, pa.DataFrameSchema] = {
+    # strict=False and ordered=False: real files may carry extra columns, in any order.
+    "train": pa.DataFrameSchema(
+        {**_FEATURE_COLUMNS, TARGET: pa.Column(int, pa.Check.isin([0, 1]))},
+        coerce=True,
+        strict=False,
+        ordered=False,
+    ),
+    "test": pa.DataFrameSchema(_FEATURE_COLUMNS, coerce=True, strict=False, ordered=False),
+}
+FEATURE_COLUMNS = tuple(_FEATURE_COLUMNS)
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """What was read: where from, its sha256 and its size."""
+
+    role: Role
+    url: str
+    sha256: str
+    rows: int
+    columns: int
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The validated training and test frames and where they came from."""
+
+    train: pd.DataFrame
+    test: pd.DataFrame
+    source: str
+    files: tuple[DataFile, ...]
+
+    def provenance(self) -> dict[str, object]:
+        """Return the source and per-file checksums as JSON-ready values."""
+        return {
+            "source": self.source,
+            "files": {
+                file.role: {
+                    "url": file.url,
+                    "sha256": file.sha256,
+                    "rows": file.rows,
+                    "columns": file.columns,
+                }
+                for file in self.files
+            },
+        }
+
+
+def sha256_hex(content: bytes) -> str:
+    """Return the hex sha256 of some bytes."""
+    return hashlib.sha256(content).hexdigest()
+
+
+def embedded_checksums(location: Location) -> dict[str, str]:
+    """Read the SHA256SUMS file shipped beside the embedded data."""
+    text = read_bytes(location, "SHA256SUMS").decode("ascii")
+    sums = {}
+    for line in text.splitlines():
+        if line.strip():
+            digest, name = line.split(maxsplit=1)
+            sums[name.lstrip("*")] = digest
+    return sums
+
+
+def parse_table(content: bytes, name: str, url: str) -> pd.DataFrame:
+    """Parse CSV (UTF-8, optional BOM, LF or CRLF) or Parquet bytes into a frame.
+
+    Raises
+    ------
+    DataError
+        When the bytes are empty, not UTF-8 text, not CSV, truncated or not Parquet.
+    """
+    if not content.strip():
+        raise DataError("the file is empty", url)
+    if name.lower().endswith(".parquet"):
+        try:
+            return pd.read_parquet(io.BytesIO(content))
+        except (OSError, ValueError) as err:
+            raise DataError(f"not a readable Parquet file ({err})", url) from err
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise DataError(
+            f"not a UTF-8 CSV file (undecodable byte at offset {err.start})", url
+        ) from err
+    if "\x00" in text:
+        raise DataError("not a CSV file (it holds NUL bytes)", url)
+    try:
+        frame = pd.read_csv(io.StringIO(text), na_values=[""], keep_default_na=False)
+    except pd.errors.ParserError as err:
+        raise DataError(f"malformed or truncated CSV ({err})", url) from err
+    except csv.Error as err:  # pragma: no cover - the C parser raises ParserError instead
+        raise DataError(f"malformed CSV ({err})", url) from err
+    frame.columns = [str(column).strip() for column in frame.columns]
+    return frame
+
+
+def _first_failures(cases: pd.DataFrame) -> str:
+    shown = []
+    for _, case in cases.head(MAX_REPORTED_FAILURES).iterrows():
+        index = case["index"]
+        where = f"row {int(index) + 1}" if pd.notna(index) else "column"
+        shown.append(f"{where} ({case['failure_case']!r})")
+    more = len(cases) - MAX_REPORTED_FAILURES
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def describe_schema_errors(error: SchemaErrors) -> tuple[str, str | None]:
+    """Summarise pandera's failure cases as one line; also return the first bad column."""
+    cases = error.failure_cases
+    problems: list[str] = []
+    first_column: str | None = None
+    missing = cases[cases["check"] == "column_in_dataframe"]["failure_case"].tolist()
+    if missing:
+        problems.append("missing column(s) " + ", ".join(map(str, missing)))
+        first_column = str(missing[0])
+    per_column = cases[cases["check"] != "column_in_dataframe"].dropna(subset=["column"])
+    coerce_failed = set(per_column[per_column["check"].str.startswith("coerce_dtype")]["column"])
+    for (column, check), group in per_column.groupby(["column", "check"], sort=False):
+        # A column whose dtype coercion failed also fails every later check: report the cause.
+        if column in coerce_failed and not str(check).startswith("coerce_dtype"):
+            continue
+        first_column = first_column or str(column)
+        check_text = str(check).replace("coerce_dtype", "expected dtype")
+        problems.append(f"column {column!r} fails {check_text} at {_first_failures(group)}")
+    return "; ".join(problems), first_column
+
+
+def validate_table(frame: pd.DataFrame, role: Role, url: str) -> pd.DataFrame:
+    """Check columns, dtypes, ranges and unique ids; return the frame with coerced dtypes.
+
+    Rows are numbered from 1, the header not counted.
+
+    Raises
+    ------
+    DataError
+        Naming the file, the column(s) and the first bad rows.
+    """
+    if role == "test" and TARGET in frame.columns:
+        raise DataError(
+            f"the test file must not carry the label column {TARGET!r}: is it the training file?",
+            url,
+            column=TARGET,
+        )
+    if frame.empty:
+        raise DataError("the file has a header but no rows", url)
+    try:
+        validated = SCHEMAS[role].validate(frame, lazy=True)
+    except SchemaErrors as err:
+        message, column = describe_schema_errors(err)
+        raise DataError(message, url, column=column) from err
+    return validated.reset_index(drop=True)
+
+
+def read_table(
+    location: Location, name: str, role: Role, expected_sha256: str | None
+) -> tuple[pd.DataFrame, DataFile]:
+    """Read, checksum, parse and validate one file."""
+    url = location.url_of(name)
+    content = read_bytes(location, name)
+    digest = sha256_hex(content)
+    if expected_sha256 and digest != expected_sha256:
+        raise DataError(
+            f"sha256 mismatch: expected {expected_sha256}, got {digest}; the file changed or"
+            " was corrupted in transit",
+            url,
+        )
+    frame = validate_table(parse_table(content, name, url), role, url)
+    logger.info("read %s: %d rows, sha256 %s", url, len(frame), digest[:12])
+    return frame, DataFile(role, url, digest, len(frame), frame.shape[1])
+
+
+def load_dataset(data: DataSettings) -> Dataset:
+    """Load and validate the training and test files named by the ``data`` section.
+
+    Parameters
+    ----------
+    data : DataSettings
+        Source, file names, endpoint and expected checksums.
+
+    Returns
+    -------
+    Dataset
+        The validated frames with their provenance.
+
+    Raises
+    ------
+    DataError
+        On any missing, unreadable, corrupted or invalid file.
+    """
+    location = resolve_location(data)
+    expected = dict(data.sha256 or {})
+    if data.source == EMBEDDED:
+        # The shipped copy is always checked: a wheel built from a damaged checkout must fail.
+        expected = embedded_checksums(location)
+    train, train_file = read_table(
+        location, data.train_file, "train", expected.get(data.train_file)
+    )
+    test, test_file = read_table(location, data.test_file, "test", expected.get(data.test_file))
+    return Dataset(train, test, location.display, (train_file, test_file))
+
+
+def split_features_target(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """Return the feature columns and the label of a training frame."""
+    return frame.drop(columns=[TARGET]), frame[TARGET]

@@ -1,0 +1,65 @@
+"""One exception family: the CLI turns any of these into one line on stderr and exit code 1."""
+
+from __future__ import annotations
+
+
+class TitanicError(Exception):
+    """Base class of every error the user can act on."""
+
+
+class ConfigError(TitanicError):
+    """The parameters (params.yaml, --params, -P) are malformed or out of range.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong and where.
+    source : str, optional
+        The file or option the bad value came from.
+    keys : tuple of str
+        Dotted keys at fault, e.g. ``("model.n_estimators",)``.
+    """
+
+    def __init__(self, message: str, source: str | None = None, keys: tuple[str, ...] = ()):
+        self.source = source
+        self.keys = keys
+        super().__init__(f"{source}: {message}" if source else message)
+
+
+class DataError(TitanicError):
+    """A data file is missing, unreadable, not CSV/Parquet, fails its checksum or its schema.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong and what to do.
+    location : str, optional
+        The file or URL at fault (never with credentials).
+    column : str, optional
+        The column at fault, when one is.
+    """
+
+    def __init__(self, message: str, location: str | None = None, column: str | None = None):
+        self.location = location
+        self.column = column
+        super().__init__(f"{location}: {message}" if location else message)
+
+
+class StorageError(DataError):
+    """Object storage or a remote URL cannot be reached, or refuses access."""
+
+
+class ReportError(TitanicError):
+    """The report could not be converted, executed or typeset.
+
+    Parameters
+    ----------
+    message : str
+        What failed.
+    cell_index : int, optional
+        Number of the failing code cell (1-based), when a cell raised.
+    """
+
+    def __init__(self, message: str, cell_index: int | None = None):
+        self.cell_index = cell_index
+        super().__init__(message)

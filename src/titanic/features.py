@@ -1,0 +1,230 @@
+"""Feature engineering as scikit-learn transformers, assembled into one ColumnTransformer.
+
+Everything that learns from data (title groups, ticket frequencies, medians, encoders) learns in
+``fit``, so inside a Pipeline it sees only the training rows of each split or fold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from titanic.config import FeatureSettings
+
+RARE_TITLE = "Rare"
+UNKNOWN_DECK = "U"
+# French and abbreviated forms of the common titles, as they appear in the passenger list.
+TITLE_SYNONYMS = {"Mlle": "Miss", "Ms": "Miss", "Mme": "Mrs"}
+TITLE_PATTERN = r",\s*([^.,]+)\."
+
+
+def _as_frame(estimator: BaseEstimator, X, *, reset: bool) -> pd.DataFrame:  # noqa: N803
+    """Validate ``X`` (any dtype, NaN allowed) and return it as a DataFrame with its index."""
+    index = X.index if isinstance(X, pd.DataFrame) else None
+    values = validate_data(estimator, X, reset=reset, dtype=None, ensure_all_finite=False)
+    columns = getattr(estimator, "feature_names_in_", None)
+    return pd.DataFrame(values, index=index, columns=columns)
+
+
+def extract_title(names: pd.Series) -> pd.Series:
+    """Return the title in ``"Surname, Title. Given names"``; an empty string when absent."""
+    titles = names.astype(str).str.extract(TITLE_PATTERN, expand=False).str.strip()
+    return titles.replace(TITLE_SYNONYMS).fillna("")
+
+
+class TitleExtractor(TransformerMixin, BaseEstimator):
+    """Extract the title from ``Name``; titles rarer than ``min_count`` become ``"Rare"``.
+
+    Parameters
+    ----------
+    min_count : int, default=10
+        Titles seen fewer times than this in the training rows are grouped.
+
+    Attributes
+    ----------
+    titles_ : list of str
+        The titles kept as their own category.
+    """
+
+    def __init__(self, min_count: int = 10):
+        self.min_count = min_count
+
+    def fit(self, X, y=None):  # noqa: N803
+        """Learn which titles are frequent enough to keep."""
+        del y
+        if self.min_count < 1:
+            raise ValueError(f"min_count must be >= 1, got {self.min_count}")
+        counts = extract_title(_as_frame(self, X, reset=True).iloc[:, 0]).value_counts()
+        self.titles_ = sorted(title for title, count in counts.items() if count >= self.min_count)
+        return self
+
+    def transform(self, X):  # noqa: N803
+        """Return one column ``title``."""
+        check_is_fitted(self)
+        frame = _as_frame(self, X, reset=False)
+        titles = extract_title(frame.iloc[:, 0])
+        return pd.DataFrame({"title": titles.where(titles.isin(self.titles_), RARE_TITLE)})
+
+    def get_feature_names_out(self, input_features=None):
+        """Return ``["title"]``."""
+        del input_features
+        return np.asarray(["title"], dtype=object)
+
+
+class FamilySize(TransformerMixin, BaseEstimator):
+    """From ``SibSp`` and ``Parch``: the family size aboard, and whether one travels alone."""
+
+    def fit(self, X, y=None):  # noqa: N803
+        """Record the input columns (nothing to learn)."""
+        del y
+        columns = validate_data(self, X, reset=True).shape[1]
+        if columns != 2:
+            raise ValueError(f"expected 2 columns (SibSp, Parch), got {columns}")
+        return self
+
+    def transform(self, X):  # noqa: N803
+        """Return ``family_size`` and ``is_alone``."""
+        check_is_fitted(self, "n_features_in_")
+        values = validate_data(self, X, reset=False)
+        family_size = values.sum(axis=1) + 1
+        return np.column_stack([family_size, (family_size == 1).astype(float)])
+
+    def get_feature_names_out(self, input_features=None):
+        """Return ``["family_size", "is_alone"]``."""
+        del input_features
+        return np.asarray(["family_size", "is_alone"], dtype=object)
+
+
+class CabinDeck(TransformerMixin, BaseEstimator):
+    """The deck letter of ``Cabin`` (``"U"`` when unknown), one category of the encoder."""
+
+    def fit(self, X, y=None):  # noqa: N803
+        """Record the input column (nothing to learn)."""
+        del y
+        _as_frame(self, X, reset=True)
+        return self
+
+    def transform(self, X):  # noqa: N803
+        """Return one column ``deck``."""
+        check_is_fitted(self, "n_features_in_")
+        cabins = _as_frame(self, X, reset=False).iloc[:, 0]
+        decks = cabins.astype("string").str.strip().str[0].str.upper()
+        return pd.DataFrame({"deck": decks.fillna(UNKNOWN_DECK).astype(object)})
+
+    def get_feature_names_out(self, input_features=None):
+        """Return ``["deck"]``."""
+        del input_features
+        return np.asarray(["deck"], dtype=object)
+
+
+class TicketFeatures(TransformerMixin, BaseEstimator):
+    """How many training passengers share the ticket, and whether it has a letter prefix.
+
+    Attributes
+    ----------
+    ticket_counts_ : dict
+        Passengers per ticket among the training rows.
+    """
+
+    def fit(self, X, y=None):  # noqa: N803
+        """Count the passengers per ticket among the training rows."""
+        del y
+        tickets = _as_frame(self, X, reset=True).iloc[:, 0].astype(str).str.strip()
+        self.ticket_counts_ = tickets.value_counts().to_dict()
+        return self
+
+    def transform(self, X):  # noqa: N803
+        """Return ``ticket_frequency`` (at least 1) and ``ticket_has_prefix``."""
+        check_is_fitted(self)
+        tickets = _as_frame(self, X, reset=False).iloc[:, 0].astype(str).str.strip()
+        frequency = tickets.map(self.ticket_counts_).fillna(0).clip(lower=1)
+        has_prefix = tickets.str.contains(r"[A-Za-z]", regex=True)
+        return np.column_stack([frequency.to_numpy(float), has_prefix.to_numpy(float)])
+
+    def get_feature_names_out(self, input_features=None):
+        """Return ``["ticket_frequency", "ticket_has_prefix"]``."""
+        del input_features
+        return np.asarray(["ticket_frequency", "ticket_has_prefix"], dtype=object)
+
+
+def _one_hot(min_frequency: int | None = None) -> OneHotEncoder:
+    return OneHotEncoder(
+        handle_unknown="infrequent_if_exist" if min_frequency else "ignore",
+        min_frequency=min_frequency,
+        sparse_output=False,
+    )
+
+
+def feature_branches(features: FeatureSettings) -> dict[str, tuple[object, list[str]]]:
+    """Return every feature group's transformer and the raw columns it reads."""
+    return {
+        "title": (
+            make_pipeline(TitleExtractor(min_count=features.rare_title_min_count), _one_hot()),
+            ["Name"],
+        ),
+        "sex": (OneHotEncoder(drop="if_binary", sparse_output=False), ["Sex"]),
+        "pclass": ("passthrough", ["Pclass"]),
+        "age": (SimpleImputer(strategy="median", add_indicator=True), ["Age"]),
+        "fare": (SimpleImputer(strategy="median"), ["Fare"]),
+        "family": (
+            ColumnTransformer(
+                [("counts", "passthrough", [0, 1]), ("size", FamilySize(), [0, 1])],
+                verbose_feature_names_out=False,
+            ),
+            ["SibSp", "Parch"],
+        ),
+        "port": (
+            make_pipeline(SimpleImputer(strategy="most_frequent"), _one_hot()),
+            ["Embarked"],
+        ),
+        "cabin": (make_pipeline(CabinDeck(), _one_hot(min_frequency=10)), ["Cabin"]),
+        "ticket": (TicketFeatures(), ["Ticket"]),
+    }
+
+
+def build_preprocessor(features: FeatureSettings) -> ColumnTransformer:
+    """Assemble the feature groups listed in ``features.include`` into one ColumnTransformer.
+
+    Parameters
+    ----------
+    features : FeatureSettings
+        Which groups to include and how rare titles are grouped.
+
+    Returns
+    -------
+    ColumnTransformer
+        Unfitted; outputs a DataFrame whose columns are named ``group__feature``.
+    """
+    branches = feature_branches(features)
+    transformer = ColumnTransformer(
+        [(name, *branches[name]) for name in features.include], remainder="drop"
+    )
+    return transformer.set_output(transform="pandas")
+
+
+def raw_columns(features: FeatureSettings) -> list[str]:
+    """Return the raw input columns that the included feature groups read, in order."""
+    branches = feature_branches(features)
+    columns: list[str] = []
+    for name in features.include:
+        columns.extend(column for column in branches[name][1] if column not in columns)
+    return columns
+
+
+def engineered_sample(pipeline: Pipeline | ColumnTransformer, rows: pd.DataFrame) -> pd.DataFrame:
+    """Return what a fitted preprocessor makes of some raw rows (for before/after tables)."""
+    preprocessor = pipeline[0] if isinstance(pipeline, Pipeline) else pipeline
+    return preprocessor.transform(rows)
+
+
+def feature_group_of(feature_names: Sequence[str]) -> list[str]:
+    """Map output feature names (``group__feature``) back to their feature group."""
+    return [name.split("__", 1)[0] for name in feature_names]

@@ -1,0 +1,1 @@
+"""Model stages: train (split, fit), evaluate (metrics, cross-validation, importance), predict."""

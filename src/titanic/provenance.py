@@ -1,0 +1,67 @@
+"""What produced an output: git commit and dirty flag, Python and package versions, time."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+KEY_PACKAGES = (
+    "titanic",
+    "numpy",
+    "pandas",
+    "pandera",
+    "scikit-learn",
+    "matplotlib",
+    "pydantic",
+    "fsspec",
+    "s3fs",
+    "papermill",
+    "nbconvert",
+    "jupytext",
+)
+
+
+def git_state(root: Path) -> dict[str, object]:
+    """Return the commit checked out in ``root`` and whether the work tree differs from it.
+
+    Both are ``None`` outside a git checkout or when git is not installed.
+    """
+
+    def git(*args: str) -> str | None:
+        try:
+            completed = subprocess.run(
+                ["git", *args], cwd=root, capture_output=True, text=True, check=True, timeout=10
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return completed.stdout.strip()
+
+    commit = git("rev-parse", "HEAD")
+    if commit is None:
+        return {"commit": None, "dirty": None}
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "dirty": bool(status) if status is not None else None}
+
+
+def package_versions(names: tuple[str, ...] = KEY_PACKAGES) -> dict[str, str | None]:
+    """Return the installed version of each package (``None`` when absent)."""
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def utc_timestamp() -> str:
+    """Return the current UTC time in ISO 8601, to the second."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def run_metadata(root: Path) -> dict[str, object]:
+    """Return git state, versions and a timestamp for an output's ``provenance`` field."""
+    return {"git": git_state(root), "versions": package_versions(), "timestamp": utc_timestamp()}
