@@ -40,8 +40,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-stdout = Console()
-stderr = Console(stderr=True)
+# soft_wrap: paths and error lines are never broken across lines (users copy them).
+stdout = Console(soft_wrap=True)
+stderr = Console(stderr=True, soft_wrap=True)
 logger = logging.getLogger("titanic")
 Command = TypeVar("Command", bound=Callable[..., Any])
 
@@ -183,6 +184,41 @@ def predict(
         f"Wrote {target}: {len(predictions)} passengers, {survivors} predicted to survive"
         f" ({survivors / len(predictions):.1%})"
     )
+
+
+@app.command()
+@handle_errors
+def render(
+    params: ParamsFiles = None,
+    overrides: Overrides = None,
+    to: Annotated[
+        list[str] | None,
+        typer.Option("--to", metavar="FORMAT", help="html and/or pdf (repeatable; default both)."),
+    ] = None,
+    output_dir: Annotated[
+        Path | None,
+        typer.Option("--output-dir", "-o", help="Output folder (default: OUTPUT_DIR)."),
+    ] = None,
+    cell_timeout: Annotated[
+        int, typer.Option("--cell-timeout", min=1, help="Seconds a single cell may run.")
+    ] = 600,
+) -> None:
+    """Render report.qmd to OUTPUT_DIR/report.html and report.pdf, with or without Quarto."""
+    # Imported here: papermill and nbconvert cost a second that the other commands don't need.
+    from titanic.render import render_report  # pylint: disable=import-outside-toplevel
+
+    result = render_report(
+        overrides=overrides or (),
+        params_files=params or (),
+        output_dir=output_dir,
+        formats=to or ("html", "pdf"),
+        cell_timeout=cell_timeout,
+        progress=stderr.is_terminal,
+    )
+    stdout.print(f"Rendered with the {result.backend} backend in {result.seconds:.1f} s:")
+    for path in (result.html, result.pdf, result.notebook, result.metrics):
+        if path is not None:
+            stdout.print(f"  {path}", highlight=False)
 
 
 @app.command("params")

@@ -8,6 +8,7 @@ missing from it is an error, not a silent fallback.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -130,6 +131,71 @@ class EvaluationSettings(_Section):
     permutation_repeats: int = Field(ge=1, le=100)
 
 
+VARIANT_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+=-]*$"
+# Keys a variant may not set: the sweep itself and where it writes.
+NOT_SWEPT = ("variants", "output_dir")
+
+
+def parameter_keys() -> tuple[str, ...]:
+    """Return every dotted key a variant may set, e.g. ``model.max_depth``, ``random_state``."""
+    keys = []
+    for name, field in Settings.model_fields.items():
+        if name in NOT_SWEPT:
+            continue
+        section = field.annotation
+        if isinstance(section, type) and issubclass(section, BaseModel):
+            keys.extend(f"{name}.{key}" for key in section.model_fields)
+        else:
+            keys.append(name)
+    return tuple(keys)
+
+
+def _unknown_keys(keys: Iterable[str]) -> list[str]:
+    known = set(parameter_keys())
+    return [key for key in keys if key not in known]
+
+
+class VariantSettings(_Section):
+    """The sweep's variants: a grid of dotted keys (cartesian product) and named sets.
+
+    Every grid point is one variant, named after its values; every named set is one more
+    variant, named after the set. Each variant is params.yaml with its values applied.
+    """
+
+    grid: dict[str, list[Any]] = Field(default_factory=dict)
+    sets: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("grid")
+    @classmethod
+    def _grid_keys(cls, value: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        unknown = _unknown_keys(value)
+        if unknown:
+            raise ValueError(f"unknown parameter(s) {', '.join(unknown)}")
+        empty = [key for key, values in value.items() if not values]
+        if empty:
+            raise ValueError(f"{', '.join(empty)}: give at least one value")
+        repeated = [
+            key for key, values in value.items() if len(set(map(repr, values))) < len(values)
+        ]
+        if repeated:
+            raise ValueError(f"{', '.join(repeated)}: a value is listed more than once")
+        return value
+
+    @field_validator("sets")
+    @classmethod
+    def _set_keys(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        problems = []
+        for name, values in value.items():
+            if not re.match(VARIANT_NAME_PATTERN, name):
+                problems.append(f"{name!r}: a set name may hold only letters, digits and _.+=-")
+            unknown = _unknown_keys(values)
+            if unknown:
+                problems.append(f"{name}: unknown parameter(s) {', '.join(unknown)}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+
 class Settings(_Section):
     """Everything that determines a run."""
 
@@ -140,6 +206,7 @@ class Settings(_Section):
     evaluation: EvaluationSettings
     random_state: int = Field(ge=0, le=2**32 - 1)
     output_dir: str = Field(min_length=1)
+    variants: VariantSettings = Field(default_factory=VariantSettings)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the settings as plain YAML/JSON-ready values."""
@@ -268,7 +335,7 @@ def validate_settings(raw: Mapping[str, Any], origins: _Layers | None = None) ->
         for error in err.errors():
             # Union members add their type name to the location; the user only knows the key.
             location = tuple(part for part in error["loc"] if not _is_type_tag(part))
-            dotted = ".".join(str(part) for part in location) or "(top level)"
+            dotted = _dotted(location)
             if dotted in keys:
                 continue
             keys.append(dotted)
@@ -277,6 +344,14 @@ def validate_settings(raw: Mapping[str, Any], origins: _Layers | None = None) ->
         raise ConfigError(
             "; ".join(problems), source="invalid parameters", keys=tuple(keys)
         ) from err
+
+
+def _dotted(location: tuple[str | int, ...]) -> str:
+    """Render a location as ``model.n_estimators`` or ``features.include[1]``."""
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text.lstrip(".") or "(top level)"
 
 
 def _is_type_tag(part: str | int) -> bool:

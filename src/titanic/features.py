@@ -80,14 +80,15 @@ class TitleExtractor(TransformerMixin, BaseEstimator):
 
 
 class FamilySize(TransformerMixin, BaseEstimator):
-    """From ``SibSp`` and ``Parch``: the family size aboard, and whether one travels alone."""
+    """From counts of relatives aboard (``SibSp``, ``Parch``): family size and travelling alone.
+
+    ``family_size`` is one plus the sum of the count columns, however many there are.
+    """
 
     def fit(self, X, y=None):  # noqa: N803
         """Record the input columns (nothing to learn)."""
         del y
-        columns = validate_data(self, X, reset=True).shape[1]
-        if columns != 2:
-            raise ValueError(f"expected 2 columns (SibSp, Parch), got {columns}")
+        validate_data(self, X, reset=True)
         return self
 
     def transform(self, X):  # noqa: N803

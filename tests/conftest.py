@@ -1,0 +1,114 @@
+"""Shared fixtures: a small hand-written passenger frame, the shipped data, tiny parameters."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data" / "titanic"
+TINY_MODEL = {
+    "model": {"n_estimators": 10, "max_depth": 4},
+    "split": {"cv_folds": 2},
+    "evaluation": {"permutation_repeats": 1},
+}
+
+# 20 passengers covering the awkward cases: missing Age, missing Embarked, rare and French
+# titles (Rev, Countess, Mlle, Mme), a zero Fare, a missing Fare, cabins and ticket prefixes.
+PASSENGERS = [
+    (1, 0, 3, "Braund, Mr. Owen Harris", "male", 22.0, 1, 0, "A/5 21171", 7.25, None, "S"),
+    (2, 1, 1, "Cumings, Mrs. John Bradley", "female", 38.0, 1, 0, "PC 17599", 71.28, "C85", "C"),
+    (3, 1, 3, "Heikkinen, Miss. Laina", "female", 26.0, 0, 0, "STON/O2. 3101282", 7.92, None, "S"),
+    (4, 1, 1, "Futrelle, Mrs. Jacques Heath", "female", 35.0, 1, 0, "113803", 53.1, "C123", "S"),
+    (5, 0, 3, "Allen, Mr. William Henry", "male", 35.0, 0, 0, "373450", 8.05, None, "S"),
+    (6, 0, 3, "Moran, Mr. James", "male", None, 0, 0, "330877", 8.46, None, "Q"),
+    (7, 0, 1, "McCarthy, Mr. Timothy J", "male", 54.0, 0, 0, "17463", 51.86, "E46", "S"),
+    (8, 0, 3, "Palsson, Master. Gosta Leonard", "male", 2.0, 3, 1, "349909", 21.08, None, "S"),
+    (9, 1, 3, "Johnson, Mrs. Oscar W", "female", 27.0, 0, 2, "347742", 11.13, None, "S"),
+    (10, 1, 2, "Nasser, Mrs. Nicholas", "female", 14.0, 1, 0, "237736", 30.07, None, "C"),
+    (11, 1, 3, "Sandstrom, Miss. Marguerite Rut", "female", 4.0, 1, 1, "PP 9549", 16.7, "G6", "S"),
+    (12, 1, 1, "Bonnell, Miss. Elizabeth", "female", 58.0, 0, 0, "113783", 26.55, "C103", "S"),
+    (13, 0, 3, "Saundercock, Mr. William Henry", "male", None, 0, 0, "A/5. 2151", 8.05, None, "S"),
+    (14, 0, 2, "Byles, Rev. Thomas Roussel Davids", "male", 42.0, 0, 0, "244310", 13.0, None, "S"),
+    (
+        15,
+        1,
+        1,
+        "Rothes, the Countess. of (Lucy Noel)",
+        "female",
+        33.0,
+        0,
+        0,
+        "110152",
+        86.5,
+        "B77",
+        "S",
+    ),
+    (16, 1, 1, "Icard, Miss. Amelie", "female", 38.0, 0, 0, "113572", 80.0, "B28", None),
+    (17, 0, 3, "Leonard, Mr. Lionel", "male", 36.0, 0, 0, "LINE", 0.0, None, "S"),
+    (
+        18,
+        1,
+        1,
+        "Aubart, Mme. Leontine Pauline",
+        "female",
+        24.0,
+        0,
+        0,
+        "PC 17477",
+        69.3,
+        "B35",
+        "C",
+    ),
+    (19, 1, 1, "Sagesser, Mlle. Emma", "female", 24.0, 0, 0, "PC 17477", 69.3, "B35", "C"),
+    (20, 0, 3, "Storey, Mr. Thomas", "male", 60.5, 0, 0, "3701", None, None, "S"),
+]
+COLUMNS = ["PassengerId", "Survived", "Pclass", "Name", "Sex", "Age", "SibSp", "Parch", "Ticket",
+           "Fare", "Cabin", "Embarked"]  # fmt: skip
+
+
+@pytest.fixture
+def passengers() -> pd.DataFrame:
+    """The 20 hand-written passengers, with the label."""
+    return pd.DataFrame(PASSENGERS, columns=COLUMNS)
+
+
+@pytest.fixture(scope="session")
+def kaggle_dir() -> Path:
+    """The Kaggle files beside the checkout (../shared), else the copy shipped in the package."""
+    return SHARED_DATA if SHARED_DATA.is_dir() else REPO_ROOT / "src" / "titanic" / "data"
+
+
+def write_params(folder: Path, **sections: dict) -> Path:
+    """Write params.yaml into ``folder``: the repository's, updated section by section."""
+    params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text(encoding="utf-8"))
+    for name, values in sections.items():
+        if isinstance(values, dict) and isinstance(params.get(name), dict):
+            params[name] = {**params[name], **values}
+        else:
+            params[name] = values
+    path = folder / "params.yaml"
+    path.write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project folder with a tiny-model params.yaml, made the current directory."""
+    write_params(tmp_path, **TINY_MODEL)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path, kaggle_dir: Path) -> Path:
+    """A writable copy of train.csv and test.csv in its own folder."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for name in ("train.csv", "test.csv"):
+        shutil.copyfile(kaggle_dir / name, folder / name)
+    return folder

@@ -1,0 +1,187 @@
+import json
+import re
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from titanic.cli import app
+from titanic.errors import ConfigError
+
+from .conftest import REPO_ROOT
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def assert_one_line_error(result, *fragments: str) -> str:
+    assert result.exit_code == 1, result.output
+    message = result.stderr.strip()
+    assert message.startswith("error: ")
+    assert "\n" not in message and "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in message
+    return message
+
+
+@pytest.fixture
+def finished_run(project):
+    result = invoke("run")
+    assert result.exit_code == 0, result.output
+    return project / "_output"
+
+
+def test_run_writes_model_metrics_figures_and_prints_them(finished_run):
+    for name in (
+        "model.joblib",
+        "metrics.json",
+        "params.resolved.yaml",
+        "figures/confusion_matrix.png",
+        "figures/roc_curve.png",
+        "figures/permutation_importance.png",
+    ):
+        assert (finished_run / name).stat().st_size > 0, name
+    document = json.loads((finished_run / "metrics.json").read_text())
+    assert set(document) == {"metrics", "parameters", "data", "provenance"}
+    assert document["parameters"]["model"]["n_estimators"] == 10
+    assert document["data"]["files"]["train"]["sha256"].startswith("7d118fef")
+    assert set(document["provenance"]) == {"git", "versions", "timestamp"}
+    resolved = yaml.safe_load((finished_run / "params.resolved.yaml").read_text())
+    assert resolved == document["parameters"]
+
+
+def test_run_prints_accuracy_and_confusion_matrix(project):
+    result = invoke("run")
+    document = json.loads((project / "_output" / "metrics.json").read_text())
+    accuracy = document["metrics"]["validation"]["accuracy"]
+    assert f"Accuracy on the 179 held-out rows: {accuracy:.1%}" in result.stdout
+    matrix = document["metrics"]["confusion_matrix"]["rows_actual_columns_predicted"]
+    assert re.search(rf"died\s+{matrix[0][0]}\s+{matrix[0][1]}\n", result.stdout)
+    assert re.search(rf"survived\s+{matrix[1][0]}\s+{matrix[1][1]}\n", result.stdout)
+    assert f"Wrote {project / '_output' / 'metrics.json'}" in result.stdout
+
+
+def test_two_runs_give_identical_metrics_apart_from_the_timestamp(finished_run):
+    first = json.loads((finished_run / "metrics.json").read_text())
+    assert invoke("run").exit_code == 0
+    second = json.loads((finished_run / "metrics.json").read_text())
+    for document in (first, second):
+        del document["provenance"]["timestamp"]
+    assert first == second
+
+
+def test_overrides_change_the_run(project):
+    assert invoke("run", "-P", "model.max_depth=2", "-P", "random_state=3").exit_code == 0
+    document = json.loads((project / "_output" / "metrics.json").read_text())
+    assert document["parameters"]["model"]["max_depth"] == 2
+    assert document["parameters"]["random_state"] == 3
+
+
+def test_predict_writes_a_kaggle_submission(project, kaggle_dir):
+    result = invoke("predict")
+    assert result.exit_code == 0, result.output
+    submission = pd.read_csv(project / "_output" / "submission.csv")
+    assert list(submission.columns) == ["PassengerId", "Survived"]
+    assert len(submission) == 418
+    expected_ids = pd.read_csv(kaggle_dir / "test.csv")["PassengerId"]
+    assert submission["PassengerId"].tolist() == expected_ids.tolist()
+    assert set(submission["Survived"]) <= {0, 1}
+    assert "418 passengers" in result.stdout
+
+
+def test_params_prints_the_resolved_values(project):
+    result = invoke("params", "-P", "model.n_estimators=7")
+    assert result.exit_code == 0
+    assert yaml.safe_load(result.stdout)["model"]["n_estimators"] == 7
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["-P", "model.n_estimators=0"], ["model.n_estimators", "greater than 0"]),
+        (["-P", "split.test_size=1"], ["split.test_size", "less than 1"]),
+        (["-P", "model.max_depth=-2"], ["model.max_depth"]),
+        (["-P", "model.n_estimator=5"], ["model.n_estimator: unknown key"]),
+        (["-P", "model.n_estimators=lots"], ["model.n_estimators", "valid integer"]),
+        (["-P", "justakey"], ["KEY=VALUE"]),
+        (["--params", "missing.yaml"], ["missing.yaml: file not found"]),
+    ],
+)
+def test_bad_parameters_are_one_line_and_exit_1(project, args, fragments):
+    assert_one_line_error(invoke("run", *args), *fragments)
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [("", "the file is empty"), ("model: [1,\n", "malformed YAML"), ("3\n", "expected a mapping")],
+)
+def test_bad_params_yaml(project, content, fragment):
+    (project / "params.yaml").write_text(content)
+    assert_one_line_error(invoke("predict"), "params.yaml", fragment)
+
+
+def test_bad_data_keeps_the_previous_outputs(finished_run, data_copy):
+    before = (finished_run / "metrics.json").read_bytes()
+    model_before = (finished_run / "model.joblib").read_bytes()
+    train = data_copy / "train.csv"
+    train.write_text(train.read_text().replace(",male,", ",robot,", 1))
+    result = invoke("run", "-P", f"data.source={data_copy}")
+    assert_one_line_error(result, f"{train}", "column 'Sex' fails isin", "row 1 ('robot')")
+    assert (finished_run / "metrics.json").read_bytes() == before
+    assert (finished_run / "model.joblib").read_bytes() == model_before
+    assert not list(finished_run.glob(".*.tmp"))
+
+
+def test_missing_data_file(project, tmp_path):
+    assert_one_line_error(invoke("run", "-P", f"data.source={tmp_path}/nowhere"), "file not found")
+
+
+def test_debug_shows_the_traceback(project):
+    result = invoke("--debug", "run", "-P", "model.n_estimators=0")
+    assert result.exit_code == 1
+    assert isinstance(result.exception, ConfigError)
+
+
+def test_help_lists_every_command():
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in ("run", "predict", "params"):
+        assert command in result.stdout
+    run_help = invoke("run", "--help").stdout
+    assert "KEY=VALUE" in run_help and "--params" in run_help
+
+
+def test_main_py_prints_accuracy_and_confusion_matrix(project):
+    completed = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "main.py")],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "Accuracy on the 179 held-out rows:" in completed.stdout
+    assert "Confusion matrix" in completed.stdout
+    assert "predicted  died  survived" in completed.stdout
+
+
+def test_console_script_reports_errors_without_traceback(project):
+    titanic = REPO_ROOT / ".venv" / "bin" / "titanic"
+    if not titanic.exists():
+        titanic = sys.executable.replace("python", "titanic")
+    completed = subprocess.run(
+        [str(titanic), "run", "-P", "split.test_size=2"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 1
+    assert completed.stderr.count("\n") == 1 and "split.test_size" in completed.stderr

@@ -1,0 +1,219 @@
+import io
+
+import pandas as pd
+import pytest
+
+from titanic.config import DataSettings
+from titanic.dataset import (
+    FEATURE_COLUMNS,
+    load_dataset,
+    parse_table,
+    validate_table,
+)
+from titanic.errors import DataError
+
+
+def local(folder, **extra) -> DataSettings:
+    return DataSettings(source=str(folder), train_file="train.csv", test_file="test.csv", **extra)
+
+
+def read_shared_sums(kaggle_dir) -> dict[str, str]:
+    lines = (kaggle_dir / "SHA256SUMS").read_text().split("\n")
+    return {name: digest for digest, name in (line.split() for line in lines if line)}
+
+
+def test_embedded_data_matches_the_published_checksums(kaggle_dir):
+    dataset = load_dataset(
+        DataSettings(source="embedded", train_file="train.csv", test_file="test.csv")
+    )
+    assert dataset.train.shape == (891, 12)
+    assert dataset.test.shape == (418, 11)
+    files = {file.role: file for file in dataset.files}
+    published = read_shared_sums(kaggle_dir)
+    assert files["train"].sha256 == published["train.csv"]
+    assert files["test"].sha256 == published["test.csv"]
+    assert dataset.train["Age"].isna().sum() == 177
+    assert dataset.test["Fare"].isna().sum() == 1
+
+
+def test_local_folder_gives_the_same_frames_as_embedded(data_copy):
+    embedded = load_dataset(
+        DataSettings(source="embedded", train_file="train.csv", test_file="test.csv")
+    )
+    copied = load_dataset(local(data_copy))
+    pd.testing.assert_frame_equal(embedded.train, copied.train)
+    assert copied.source == str(data_copy)
+
+
+def test_expected_checksum_is_enforced(data_copy):
+    wrong = "0" * 64
+    with pytest.raises(
+        DataError, match=rf"train.csv: sha256 mismatch: expected {wrong}, got [0-9a-f]{{64}}"
+    ):
+        load_dataset(local(data_copy, sha256={"train.csv": wrong}))
+
+
+def test_damaged_embedded_copy_is_refused(tmp_path, monkeypatch, kaggle_dir):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for name in ("test.csv", "SHA256SUMS"):
+        (folder / name).write_bytes((kaggle_dir / name).read_bytes())
+    (folder / "train.csv").write_bytes(
+        (kaggle_dir / "train.csv").read_bytes().replace(b"Braund", b"Brand")
+    )
+    monkeypatch.setattr("titanic.storage.embedded_data_dir", lambda: folder)
+    with pytest.raises(DataError, match="sha256 mismatch"):
+        load_dataset(DataSettings(source="embedded", train_file="train.csv", test_file="test.csv"))
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode()
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [
+        lambda raw: b"\xef\xbb\xbf" + raw,  # UTF-8 BOM
+        lambda raw: raw.replace(b"\n", b"\r\n"),  # CRLF
+        lambda raw: raw.replace(b"\r\n", b"\n"),  # LF
+    ],
+    ids=["bom", "crlf", "lf"],
+)
+def test_real_world_csv_variants_parse_identically(passengers, transform):
+    raw = csv_bytes(passengers)
+    expected = validate_table(parse_table(raw, "train.csv", "x"), "train", "x")
+    variant = validate_table(parse_table(transform(raw), "train.csv", "x"), "train", "x")
+    pd.testing.assert_frame_equal(expected, variant)
+
+
+def test_extra_columns_and_another_order_are_tolerated(passengers):
+    shuffled = passengers[list(reversed(passengers.columns))].assign(Boat="13")
+    validated = validate_table(parse_table(csv_bytes(shuffled), "train.csv", "x"), "train", "x")
+    assert set(FEATURE_COLUMNS) <= set(validated.columns)
+    assert len(validated) == len(passengers)
+
+
+def test_parquet_is_read(passengers):
+    buffer = io.BytesIO()
+    passengers.to_parquet(buffer)
+    frame = parse_table(buffer.getvalue(), "train.parquet", "x")
+    validated = validate_table(frame, "train", "x")
+    assert validated["PassengerId"].tolist() == passengers["PassengerId"].tolist()
+
+
+def invalid(passengers, role="train", **changes) -> str:
+    frame = passengers.copy()
+    for column, (row, value) in changes.items():
+        frame[column] = frame[column].astype(object)
+        frame.loc[row, column] = value
+    with pytest.raises(DataError) as caught:
+        validate_table(
+            parse_table(csv_bytes(frame), "train.csv", "bad/train.csv"), role, "bad/train.csv"
+        )
+    message = str(caught.value)
+    assert message.startswith("bad/train.csv: ")
+    return message
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "check"),
+    [
+        ("Pclass", 4, "isin"),
+        ("Sex", "unknown", "isin"),
+        ("Age", -1.0, "greater_than_or_equal_to"),
+        ("Fare", -5.0, "greater_than_or_equal_to"),
+        ("Survived", 2, "isin"),
+        ("Embarked", "X", "isin"),
+        ("SibSp", -1, "greater_than_or_equal_to"),
+    ],
+)
+def test_out_of_range_values_name_column_and_row(passengers, column, value, check):
+    message = invalid(passengers, **{column: (4, value)})
+    assert f"column '{column}' fails {check}" in message
+    assert f"row 5 ({value!r})" in message
+
+
+def test_wrong_dtype_names_column_and_row(passengers):
+    message = invalid(passengers, Age=(2, "about thirty"))
+    assert "column 'Age' fails expected dtype('float64') at row 3 ('about thirty')" in message
+    assert message.count("Age") == 1  # the dtype failure, not a cascade of follow-on checks
+
+
+def test_duplicate_ids_are_refused(passengers):
+    message = invalid(passengers, PassengerId=(3, 1))
+    assert "column 'PassengerId' fails field_uniqueness" in message
+
+
+def test_missing_column_is_named(passengers):
+    raw = csv_bytes(passengers.drop(columns=["Sex", "Ticket"]))
+    with pytest.raises(DataError, match="missing column.*Sex.*Ticket") as caught:
+        validate_table(parse_table(raw, "train.csv", "f"), "train", "f")
+    assert caught.value.column == "Sex"
+
+
+def test_label_in_the_test_file_is_refused(passengers):
+    with pytest.raises(DataError, match="must not carry the label column 'Survived'"):
+        validate_table(passengers, "test", "test.csv")
+
+
+def test_missing_label_in_the_training_file_is_refused(passengers):
+    with pytest.raises(DataError, match="missing column.*Survived"):
+        validate_table(passengers.drop(columns="Survived"), "train", "train.csv")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "the file is empty"),
+        (b"  \r\n", "the file is empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00", "not a UTF-8 CSV file"),
+        (b"PassengerId,Name\n1,\x00\x00\n", "not a CSV file"),
+        (b'PassengerId,Name\n1,"Braund, Mr', "malformed or truncated CSV"),
+        (b"PAR1\x00\x01garbage", "not a readable Parquet file"),
+    ],
+    ids=["empty", "blank", "binary", "nul", "truncated-quote", "bad-parquet"],
+)
+def test_unreadable_content(content, message):
+    name = "train.parquet" if content.startswith(b"PAR1") else "train.csv"
+    with pytest.raises(DataError, match=message):
+        parse_table(content, name, "somewhere/" + name)
+
+
+def test_truncated_last_row_is_refused(passengers):
+    raw = csv_bytes(passengers)
+    truncated = raw[: raw.rindex(b"\n", 0, len(raw) - 1) + 12]  # cut inside the last row
+    with pytest.raises(DataError, match=r"row 20"):
+        validate_table(parse_table(truncated, "train.csv", "f"), "train", "f")
+
+
+def test_header_only_file_is_refused(passengers):
+    with pytest.raises(DataError, match="header but no rows"):
+        validate_table(parse_table(csv_bytes(passengers.head(0)), "train.csv", "f"), "train", "f")
+
+
+def test_missing_file_names_the_path(tmp_path):
+    with pytest.raises(DataError, match=rf"{tmp_path}/train.csv: file not found"):
+        load_dataset(local(tmp_path))
+
+
+def test_folder_instead_of_file(tmp_path):
+    (tmp_path / "train.csv").mkdir()
+    with pytest.raises(DataError, match="train.csv"):
+        load_dataset(local(tmp_path))
+
+
+def test_unreadable_file(data_copy, monkeypatch):
+    # chmod 000 does not stop root (CI runs as root), so the filesystem refuses instead.
+    def refuse(self, path, mode="rb", **kwargs):
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr("fsspec.implementations.local.LocalFileSystem.open", refuse)
+    with pytest.raises(DataError, match=rf"{data_copy}/train.csv: access denied"):
+        load_dataset(local(data_copy))
+
+
+def test_unsupported_source():
+    with pytest.raises(DataError, match="unsupported data.source 'ftp://x/y'"):
+        load_dataset(
+            DataSettings(source="ftp://x/y", train_file="train.csv", test_file="test.csv")
+        )

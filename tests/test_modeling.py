@@ -1,0 +1,124 @@
+import math
+
+import numpy as np
+import pytest
+
+from titanic.analysis import fit_on_all_rows, run_analysis
+from titanic.config import load_settings
+from titanic.dataset import load_dataset, split_features_target
+from titanic.modeling.evaluate import (
+    CV_SCORERS,
+    classification_metrics,
+    confusion,
+    summarise_cross_validation,
+)
+from titanic.modeling.predict import predict_survival, submission_frame
+from titanic.modeling.train import build_model, split_train_validation
+
+from .conftest import REPO_ROOT
+
+TINY = ["model.n_estimators=15", "split.cv_folds=3", "evaluation.permutation_repeats=2"]
+
+
+@pytest.fixture(scope="module")
+def settings():
+    return load_settings(REPO_ROOT / "params.yaml", overrides=TINY)
+
+
+@pytest.fixture(scope="module")
+def dataset(settings):
+    return load_dataset(settings.data)
+
+
+@pytest.fixture(scope="module")
+def analysis(settings, dataset):
+    return run_analysis(settings, dataset)
+
+
+def test_split_is_stratified_and_seeded(settings, dataset):
+    first = split_train_validation(dataset.train, settings.split, 7)
+    again = split_train_validation(dataset.train, settings.split, 7)
+    other = split_train_validation(dataset.train, settings.split, 8)
+    assert first.x_validation.index.equals(again.x_validation.index)
+    assert not first.x_validation.index.equals(other.x_validation.index)
+    assert len(first.x_validation) == math.ceil(len(dataset.train) * settings.split.test_size)
+    overall = dataset.train["Survived"].mean()
+    assert abs(first.y_validation.mean() - overall) < 0.01
+    assert abs(first.y_train.mean() - overall) < 0.01
+    assert "Survived" not in first.x_train.columns
+
+
+def test_same_seed_same_predictions_other_seed_other_forest(settings, dataset):
+    features, target = split_features_target(dataset.train)
+    probabilities = [
+        build_model(settings.features, settings.model, seed)
+        .fit(features, target)
+        .predict_proba(dataset.test)[:, 1]
+        for seed in (1, 1, 2)
+    ]
+    np.testing.assert_array_equal(probabilities[0], probabilities[1])
+    assert not np.array_equal(probabilities[0], probabilities[2])
+    assert ((probabilities[0] >= 0) & (probabilities[0] <= 1)).all()
+
+
+def test_forest_receives_the_configured_hyper_parameters(settings):
+    forest = build_model(settings.features, settings.model, 123)[-1]
+    assert forest.n_estimators == 15
+    assert forest.max_depth == settings.model.max_depth
+    assert forest.random_state == 123
+
+
+def test_analysis_metrics_are_consistent(analysis):
+    metrics = analysis.metrics
+    assert set(metrics) == {"accuracy", "precision", "recall", "f1", "roc_auc"}
+    assert all(0 <= value <= 1 for value in metrics.values())
+    matrix = analysis.confusion_matrix.to_numpy()
+    assert matrix.sum() == len(analysis.split.x_validation)
+    assert metrics["accuracy"] == pytest.approx(np.trace(matrix) / matrix.sum())
+    true_positive, false_positive = matrix[1, 1], matrix[0, 1]
+    assert metrics["precision"] == pytest.approx(true_positive / (true_positive + false_positive))
+    # a forest on these features beats always predicting "died" by a clear margin
+    assert metrics["accuracy"] > 1 - analysis.split.y_validation.mean() + 0.05
+
+
+def test_cross_validation_has_one_row_per_fold(analysis):
+    assert analysis.cv_scores.shape == (3, len(CV_SCORERS))
+    summary = summarise_cross_validation(analysis.cv_scores)
+    assert summary["accuracy"]["mean"] == pytest.approx(analysis.cv_scores["accuracy"].mean())
+    assert summary["accuracy"]["std"] > 0
+
+
+def test_permutation_importance_covers_every_raw_column(analysis):
+    importance = analysis.importance
+    assert set(importance["feature"]) == {
+        "Name", "Sex", "Pclass", "Age", "Fare", "SibSp", "Parch", "Embarked", "Cabin", "Ticket"
+    }  # fmt: skip
+    assert importance["importance_mean"].is_monotonic_decreasing
+    assert importance.iloc[0]["feature"] in {"Sex", "Name"}  # sex and title carry the signal
+
+
+def test_roc_curve_spans_zero_to_one(analysis):
+    roc = analysis.roc_curve
+    assert roc["false_positive_rate"].iloc[0] == 0 and roc["true_positive_rate"].iloc[-1] == 1
+    assert roc["false_positive_rate"].is_monotonic_increasing
+
+
+def test_metric_helpers_on_known_values():
+    truth = np.array([1, 1, 0, 0])
+    metrics = classification_metrics(truth, np.array([1, 0, 0, 0]), np.array([0.9, 0.4, 0.3, 0.1]))
+    assert metrics == {
+        "accuracy": 0.75,
+        "precision": 1.0,
+        "recall": 0.5,
+        "f1": 2 / 3,
+        "roc_auc": 1.0,
+    }
+    assert confusion(truth, np.array([1, 0, 0, 0])).to_numpy().tolist() == [[2, 0], [1, 1]]
+
+
+def test_submission_has_every_test_passenger(settings, dataset):
+    predictions = predict_survival(fit_on_all_rows(settings, dataset), dataset.test)
+    submission = submission_frame(predictions)
+    assert list(submission.columns) == ["PassengerId", "Survived"]
+    assert submission["PassengerId"].tolist() == dataset.test["PassengerId"].tolist()
+    assert set(submission["Survived"]) <= {0, 1}

@@ -1,0 +1,31 @@
+"""The house rules that tools can check: ruff (lint and format) clean, pylint 9.5/10 or better."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import REPO_ROOT
+
+BIN = Path(sys.executable).parent
+
+
+def run(*command: str) -> subprocess.CompletedProcess:
+    return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+
+
+def test_ruff_lint_is_clean():
+    result = run(str(BIN / "ruff"), "check", "--no-cache", ".")
+    assert result.returncode == 0, result.stdout
+
+
+def test_ruff_format_is_clean():
+    result = run(str(BIN / "ruff"), "format", "--check", "--no-cache", ".")
+    assert result.returncode == 0, result.stdout
+
+
+def test_pylint_scores_at_least_9_5():
+    result = run(str(BIN / "pylint"), "--score=y", "src/titanic", "main.py")
+    score = re.search(r"rated at (-?[\d.]+)/10", result.stdout)
+    assert score, result.stdout + result.stderr
+    assert float(score.group(1)) >= 9.5, result.stdout
