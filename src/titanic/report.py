@@ -1,0 +1,357 @@
+"""Small display helpers that the cells of ``report.qmd`` call: settings, tables, figures, text.
+
+The report holds no analysis logic: it calls :mod:`titanic.analysis` and friends, and these
+helpers only shape what they return for display. Tables are Markdown pipe tables and figures
+PNG images, the two kinds of output that Quarto (HTML and Typst) and nbconvert all understand.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import platform
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from titanic.analysis import Analysis
+from titanic.config import Settings, dump_settings, find_project_root, load_settings
+from titanic.dataset import ID_COLUMN, TARGET, Dataset
+from titanic.features import engineered_sample
+from titanic.provenance import git_state, package_versions, utc_timestamp
+
+# Named parameters of the report's parameters cell and the dotted key each one sets.
+SHORTCUTS: dict[str, str] = {
+    "n_estimators": "model.n_estimators",
+    "max_depth": "model.max_depth",
+    "min_samples_split": "model.min_samples_split",
+    "min_samples_leaf": "model.min_samples_leaf",
+    "max_features": "model.max_features",
+    "test_size": "split.test_size",
+    "cv_folds": "split.cv_folds",
+    "random_state": "random_state",
+    "data_source": "data.source",
+}
+FIGURE_DPI = 130
+Formatter = Callable[[Any], str]
+
+
+def shortcut_overrides(**shortcuts: Any) -> list[str]:
+    """Turn the report's named parameters into ``section.key=value`` overrides.
+
+    A value of ``None`` means "keep params.yaml's value" and gives no override. Values are
+    written as JSON, which the YAML parser of :func:`titanic.config.parse_override` reads back
+    with their type intact.
+
+    Raises
+    ------
+    TypeError
+        For a name that is not in :data:`SHORTCUTS`.
+    """
+    unknown = sorted(set(shortcuts) - set(SHORTCUTS))
+    if unknown:
+        raise TypeError(f"unknown report parameter(s): {', '.join(unknown)}")
+    return [
+        f"{SHORTCUTS[name]}={json.dumps(value)}"
+        for name, value in shortcuts.items()
+        if value is not None
+    ]
+
+
+def report_settings(
+    params_file: str | Path = "params.yaml",
+    overrides: Iterable[str] = (),
+    extra_files: Iterable[str | Path] = (),
+    **shortcuts: Any,
+) -> Settings:
+    """Resolve the parameters of the report exactly as the CLI does.
+
+    Parameters
+    ----------
+    params_file : str or Path
+        The base parameter file; relative paths start from the project root.
+    overrides : iterable of str
+        ``section.key=value`` strings, as given to ``-P``.
+    extra_files : iterable of str or Path
+        Partial parameter files merged over the base (``--params``).
+    **shortcuts
+        The named parameters of the report (see :data:`SHORTCUTS`); ``None`` is ignored.
+
+    Returns
+    -------
+    Settings
+        Validated settings: params_file, then extra_files, then overrides, then shortcuts.
+
+    Raises
+    ------
+    ConfigError
+        Naming every unknown key or bad value.
+    """
+    root = find_project_root()
+    base = Path(params_file)
+    return load_settings(
+        base if base.is_absolute() else root / base,
+        extra_files=[Path(extra) for extra in extra_files],
+        overrides=[*overrides, *shortcut_overrides(**shortcuts)],
+    )
+
+
+@dataclass(frozen=True)
+class Markdown:
+    """Markdown text shown as rendered text by Jupyter, Quarto and nbconvert."""
+
+    text: str
+
+    def _repr_markdown_(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class PngFigure:
+    """A matplotlib figure as a PNG display object (no pyplot, no global state)."""
+
+    png: bytes
+    description: str = "figure"
+
+    def _repr_png_(self) -> bytes:
+        return self.png
+
+    def __repr__(self) -> str:
+        return f"<{self.description}>"
+
+
+def show(figure: Figure, description: str = "figure", dpi: int = FIGURE_DPI) -> PngFigure:
+    """Return a figure as a PNG display object, without timestamps in its metadata."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    return PngFigure(buffer.getvalue(), description)
+
+
+def _escape_cell(text: str) -> str:
+    return text.replace("|", r"\|").replace("\n", " ")
+
+
+def _default_format(value: Any) -> str:
+    if value is None or (not isinstance(value, str | Sequence) and pd.isna(value)):
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.3f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def markdown_table(
+    frame: pd.DataFrame,
+    formats: Mapping[str, str | Formatter] | None = None,
+    index: bool = False,
+) -> Markdown:
+    """Format a frame as a Markdown pipe table, numbers right-aligned.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The rows to show.
+    formats : mapping, optional
+        Per column, a format spec (``"{:.1%}"``) or a function returning the cell text.
+    index : bool
+        Whether to show the index as the first column.
+    """
+    table = frame.reset_index() if index else frame
+    formats = dict(formats or {})
+    header = [_escape_cell(str(column)) for column in table.columns]
+    numeric = [pd.api.types.is_numeric_dtype(dtype) for dtype in table.dtypes]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---:" if is_number else ":---" for is_number in numeric) + "|",
+    ]
+    for row in table.itertuples(index=False):
+        cells = []
+        for column, value in zip(table.columns, row, strict=True):
+            spec = formats.get(column)
+            if callable(spec):
+                text = spec(value)
+            elif spec is not None and not pd.isna(value):
+                text = spec.format(value)
+            else:
+                text = _default_format(value)
+            cells.append(_escape_cell(text))
+        lines.append("| " + " | ".join(cells) + " |")
+    return Markdown("\n".join(lines) + "\n")
+
+
+def data_files_table(dataset: Dataset) -> Markdown:
+    """Return one row per data file: role, address, rows, columns, sha256."""
+    rows = [
+        {
+            "file": file.role,
+            "address": file.url,
+            "rows": file.rows,
+            "columns": file.columns,
+            "sha256": f"`{file.sha256}`",
+        }
+        for file in dataset.files
+    ]
+    return markdown_table(pd.DataFrame(rows))
+
+
+def columns_table(frame: pd.DataFrame) -> Markdown:
+    """Return, per column of a frame, its dtype, distinct values, missing count and share."""
+    missing = frame.isna().sum()
+    overview = pd.DataFrame(
+        {
+            "column": frame.columns,
+            "dtype": [str(dtype) for dtype in frame.dtypes],
+            "distinct values": frame.nunique().to_numpy(),
+            "missing": missing.to_numpy(),
+            "missing share": (missing / len(frame)).to_numpy(),
+        }
+    )
+    return markdown_table(overview, {"missing share": "{:.1%}"})
+
+
+def with_family_size(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy with ``family_size`` (SibSp + Parch + 1), as the model's feature counts it."""
+    return frame.assign(family_size=frame["SibSp"] + frame["Parch"] + 1)
+
+
+def survival_summary(frame: pd.DataFrame, columns: Sequence[str]) -> Markdown:
+    """Return survival rate and passengers per value of each column, in one table."""
+    parts = []
+    for column in columns:
+        grouped = frame.groupby(column, observed=True)[TARGET].agg(["size", "mean"])
+        parts.append(
+            pd.DataFrame(
+                {
+                    "variable": column,
+                    "value": [str(value) for value in grouped.index],
+                    "passengers": grouped["size"].to_numpy(),
+                    "survival rate": grouped["mean"].to_numpy(),
+                }
+            )
+        )
+    return markdown_table(pd.concat(parts, ignore_index=True), {"survival rate": "{:.1%}"})
+
+
+def before_after(analysis: Analysis, rows: int = 3) -> tuple[Markdown, Markdown]:
+    """Return the first validation passengers raw, then as the fitted pipeline sees them.
+
+    Returns
+    -------
+    tuple of Markdown
+        The raw rows, and the engineered features transposed (one row per feature).
+    """
+    raw = analysis.split.x_validation.head(rows)
+    engineered = engineered_sample(analysis.model, raw)
+    passengers = [f"passenger {identifier}" for identifier in raw[ID_COLUMN]]
+    after = engineered.T.set_axis(passengers, axis=1).rename_axis("feature").astype(float)
+    raw_table = markdown_table(raw, {"Age": "{:.0f}", "Fare": "{:.2f}"})
+    return raw_table, markdown_table(after, dict.fromkeys(passengers, "{:.2f}"), index=True)
+
+
+def model_parameters_table(settings: Settings) -> Markdown:
+    """Return the forest's hyper-parameters and the split, one row per parameter."""
+    rows = [{"parameter": f"model.{key}", "value": value} for key, value in settings.model]
+    rows += [{"parameter": f"split.{key}", "value": value} for key, value in settings.split]
+    rows.append({"parameter": "random_state", "value": settings.random_state})
+    shown = [{**row, "value": _yaml_value(row["value"])} for row in rows]
+    return markdown_table(pd.DataFrame(shown))
+
+
+def _yaml_value(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def metrics_table(analysis: Analysis) -> Markdown:
+    """Return held-out metrics beside the cross-validated mean and standard deviation."""
+    cross_validation = analysis.summary()["cross_validation"]
+    rows = [
+        {
+            "metric": name,
+            "held-out rows": value,
+            "cross-validation mean": cross_validation[name]["mean"],
+            "cross-validation std": cross_validation[name]["std"],
+        }
+        for name, value in analysis.metrics.items()
+    ]
+    return markdown_table(pd.DataFrame(rows))
+
+
+def importance_table(analysis: Analysis) -> Markdown:
+    """Return permutation importance per raw column, most important first."""
+    return markdown_table(
+        analysis.importance, {"importance_mean": "{:.4f}", "importance_std": "{:.4f}"}
+    )
+
+
+def prediction_counts(predictions: pd.DataFrame) -> Markdown:
+    """Return how many test passengers are predicted to survive and to die."""
+    counts = predictions[TARGET].map({0: "died", 1: "survived"}).value_counts()
+    frame = pd.DataFrame(
+        {
+            "prediction": counts.index,
+            "passengers": counts.to_numpy(),
+            "share": counts.to_numpy() / len(predictions),
+        }
+    )
+    return markdown_table(frame, {"share": "{:.1%}"})
+
+
+def prediction_sample(predictions: pd.DataFrame, test: pd.DataFrame, rows: int = 8) -> Markdown:
+    """Return the first test passengers with their predicted outcome and probability."""
+    sample = (
+        test[[ID_COLUMN, "Name", "Sex", "Age", "Pclass"]]
+        .merge(predictions, on=ID_COLUMN)
+        .head(rows)
+    )
+    return markdown_table(sample, {"probability": "{:.2f}", "Age": "{:.0f}"})
+
+
+@dataclass
+class Clock:
+    """When the report started, for the render date and duration of the appendix."""
+
+    started: float = field(default_factory=time.perf_counter)
+    timestamp: str = field(default_factory=utc_timestamp)
+
+    def elapsed(self) -> float:
+        """Return the seconds since the report started."""
+        return time.perf_counter() - self.started
+
+
+def reproducibility_tables(
+    settings: Settings, dataset: Dataset, clock: Clock, root: Path | None = None
+) -> tuple[Markdown, Markdown]:
+    """Return what produced the report: run facts (git, data, time), then versions."""
+    root = root or find_project_root()
+    git = git_state(root)
+    facts = {
+        "data source": dataset.source,
+        **{f"sha256 of {file.role}": f"`{file.sha256}`" for file in dataset.files},
+        "git commit": f"`{git['commit']}`" if git["commit"] else "not a git checkout",
+        "uncommitted changes": {True: "yes", False: "no", None: "unknown"}[git["dirty"]],
+        "platform": platform.platform(),
+        "rendered at (UTC)": clock.timestamp,
+        "analysis duration": f"{clock.elapsed():.1f} s",
+        "output folder": settings.output_dir,
+    }
+    versions = {name: version or "not installed" for name, version in package_versions().items()}
+    return (
+        markdown_table(pd.DataFrame({"fact": list(facts), "value": list(facts.values())})),
+        markdown_table(
+            pd.DataFrame({"package": list(versions), "version": list(versions.values())})
+        ),
+    )
+
+
+def parameters_block(settings: Settings) -> Markdown:
+    """Return the resolved parameters as a YAML code block."""
+    return Markdown(f"```yaml\n{dump_settings(settings)}```\n")
