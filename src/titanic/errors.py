@@ -63,3 +63,19 @@ class ReportError(TitanicError):
     def __init__(self, message: str, cell_index: int | None = None):
         self.cell_index = cell_index
         super().__init__(message)
+
+
+class SweepError(TitanicError):
+    """The sweep cannot start, or some of its variants failed.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong, naming the variants at fault.
+    failed : tuple of str
+        Names of the variants that failed.
+    """
+
+    def __init__(self, message: str, failed: tuple[str, ...] = ()):
+        self.failed = failed
+        super().__init__(message)

@@ -1,0 +1,358 @@
+"""The sweep's comparison page (one self-contained HTML file) and its summary.csv.
+
+The page embeds its CSS, its sorting script and its figures (PNG ``data:`` URIs): it loads
+nothing from the network and can be mailed or published as it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from titanic.artifacts import write_csv, write_text
+from titanic.provenance import utc_timestamp
+
+INDEX_FILENAME = "index.html"
+SUMMARY_FILENAME = "summary.csv"
+METRICS_FILENAME = "metrics.json"
+REPORT_FILENAME = "report.html"
+VALIDATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")
+CV_METRICS = ("accuracy", "f1", "roc_auc")
+BEST_BY = "cv_accuracy_mean"
+BEST_BY_TEXT = "the highest mean cross-validation accuracy"
+PLOTTED = {
+    "accuracy": "accuracy (held out)",
+    "f1": "F1 (held out)",
+    "roc_auc": "ROC AUC (held out)",
+    "cv_accuracy_mean": "accuracy (CV mean ± std)",
+}
+LINE_COLOURS = ("#264653", "#2a9d8f", "#e9c46a", "#f4a261", "#e76f51", "#6d597a", "#355070")
+MAX_LINES = len(LINE_COLOURS)
+FIGURE_DPI = 110
+
+
+@dataclass(frozen=True)
+class ComparisonEntry:
+    """One variant as the page shows it.
+
+    Parameters
+    ----------
+    name : str
+        The variant's name, also its folder under the variants folder.
+    parameters : mapping
+        The value of each swept dotted key for this variant.
+    status : str
+        ``done``, ``cached``, ``failed`` or ``skipped``.
+    seconds : float, optional
+        Run time of the render that produced the variant's outputs.
+    error : str, optional
+        One line, for a failed variant.
+    """
+
+    name: str
+    parameters: Mapping[str, Any]
+    status: str
+    seconds: float | None = None
+    error: str | None = None
+
+
+def read_metrics(folder: Path) -> dict[str, float] | None:
+    """Return the flat metrics of a variant folder's metrics.json, ``None`` if absent or odd."""
+    try:
+        document = json.loads((folder / METRICS_FILENAME).read_text(encoding="utf-8"))
+        metrics = document["metrics"]
+        flat = {name: float(metrics["validation"][name]) for name in VALIDATION_METRICS}
+        for name in CV_METRICS:
+            flat[f"cv_{name}_mean"] = float(metrics["cross_validation"][name]["mean"])
+            flat[f"cv_{name}_std"] = float(metrics["cross_validation"][name]["std"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return flat
+
+
+def _cell_value(value: Any) -> Any:
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(value)
+    return value
+
+
+def summary_frame(
+    folder: Path, entries: Sequence[ComparisonEntry], keys: Sequence[str]
+) -> pd.DataFrame:
+    """Return one row per variant: status, run time, swept parameters, metrics, best flag.
+
+    Metrics come from ``folder/<variant>/metrics.json``; a failed variant has none, even if an
+    older run left a file behind.
+    """
+    metric_columns = [*VALIDATION_METRICS] + [
+        f"cv_{name}_{part}" for name in CV_METRICS for part in ("mean", "std")
+    ]
+    rows = []
+    for entry in entries:
+        metrics = None if entry.status == "failed" else read_metrics(folder / entry.name)
+        row: dict[str, Any] = {
+            "variant": entry.name,
+            "status": entry.status,
+            "cached": entry.status == "cached",
+            "seconds": None if entry.seconds is None else round(entry.seconds, 2),
+        }
+        row.update({key: _cell_value(entry.parameters.get(key)) for key in keys})
+        row.update({name: (metrics or {}).get(name) for name in metric_columns})
+        row["report"] = (
+            f"{entry.name}/{REPORT_FILENAME}"
+            if metrics is not None and (folder / entry.name / REPORT_FILENAME).is_file()
+            else None
+        )
+        row["error"] = entry.error
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=[*rows[0]] if rows else None)
+    for key in keys:
+        # Object columns keep 2 an int and null a None, instead of 2.0 and NaN.
+        frame[key] = pd.Series([row[key] for row in rows], dtype=object)
+    scores = pd.to_numeric(frame.get(BEST_BY), errors="coerce") if rows else pd.Series()
+    frame["best"] = False
+    if rows and scores.notna().any():
+        frame.loc[scores.idxmax(), "best"] = True
+    return frame
+
+
+def _png_data_uri(figure: Figure) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _order(values: Sequence[Any]) -> list[Any]:
+    """Distinct values, numbers ascending, then text, then null."""
+    distinct = list(dict.fromkeys(values))
+
+    def rank(value: Any) -> tuple[int, float, str]:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return (2, 0.0, "")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return (0, float(value), "")
+        return (1, 0.0, str(value))
+
+    return sorted(distinct, key=rank)
+
+
+def _text(value: Any) -> str | None:
+    """Return a text cell's value; pandas stores a missing one as NaN."""
+    return value if isinstance(value, str) and value else None
+
+
+def _label(value: Any) -> str:
+    return (
+        "null" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+    )
+
+
+def parameter_figure(frame: pd.DataFrame, key: str, others: Sequence[str]) -> Figure:
+    """Plot each metric against one swept parameter, one line per value of the other ones."""
+    shown = frame[frame["accuracy"].notna()]
+    positions = {_label(value): index for index, value in enumerate(_order(list(shown[key])))}
+    figure = Figure(figsize=(3.1 * len(PLOTTED), 3.0), layout="constrained")
+    axes_row = figure.subplots(1, len(PLOTTED), squeeze=False)[0]
+    groups = (
+        list(shown.groupby(list(others), dropna=False, sort=False)) if others else [((), shown)]
+    )
+    for line, (group_values, group) in enumerate(groups[:MAX_LINES]):
+        group_values = group_values if isinstance(group_values, tuple) else (group_values,)
+        legend = ", ".join(
+            f"{other.rsplit('.', 1)[-1]}={_label(value)}"
+            for other, value in zip(others, group_values, strict=True)
+        )
+        ordered = group.assign(_x=[positions[_label(value)] for value in group[key]]).sort_values(
+            "_x"
+        )
+        for axes, (column, title) in zip(axes_row, PLOTTED.items(), strict=True):
+            errors = ordered["cv_accuracy_std"] if column == "cv_accuracy_mean" else None
+            axes.errorbar(
+                ordered["_x"], ordered[column], yerr=errors, marker="o", capsize=3,
+                color=LINE_COLOURS[line], label=legend or None,
+            )  # fmt: skip
+            axes.set_title(title, fontsize=9)
+    for axes in axes_row:
+        axes.set_xticks(list(positions.values()), list(positions), fontsize=8)
+        axes.set_xlabel(key, fontsize=8)
+        axes.tick_params(axis="y", labelsize=8)
+        axes.grid(alpha=0.3)
+    if others and len(groups) > 1:
+        axes_row[-1].legend(fontsize=7, loc="best")
+    return figure
+
+
+def _format(
+    column: str, value: Any, row: Mapping[str, Any], keys: Sequence[str]
+) -> tuple[str, str]:
+    """Return a cell's text and its sort value."""
+    if column in keys:
+        text = _label(value)
+        return text, "" if value is None else text
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-", ""
+    if column == "cv_accuracy_mean":
+        return f"{value:.3f} ± {row['cv_accuracy_std']:.3f}", f"{value:.6f}"
+    if column in VALIDATION_METRICS:
+        return f"{value:.3f}", f"{value:.6f}"
+    if column == "seconds":
+        return f"{value:.1f}", f"{value:.3f}"
+    if column == "cached":
+        return ("yes", "1") if value else ("no", "0")
+    return str(value), str(value)
+
+
+def _table(frame: pd.DataFrame, keys: Sequence[str]) -> str:
+    columns = [
+        ("variant", "variant"),
+        *[(key, key.rsplit(".", 1)[-1]) for key in keys],
+        ("accuracy", "accuracy"),
+        ("f1", "F1"),
+        ("roc_auc", "ROC AUC"),
+        ("cv_accuracy_mean", "CV accuracy (mean ± std)"),
+        ("seconds", "run time (s)"),
+        ("cached", "cached"),
+        ("status", "status"),
+    ]
+    head = "".join(
+        f'<th scope="col" title="{html.escape(column)}"><button type="button">'
+        f"{html.escape(title)}</button></th>"
+        for column, title in columns
+    )
+    body = []
+    for _, row in frame.iterrows():
+        cells = []
+        for column, _title in columns:
+            text, sort_value = _format(column, row[column], row, keys)
+            content = html.escape(text)
+            if column == "variant":
+                if _text(row["report"]):
+                    content = f'<a href="{html.escape(row["report"])}">{content}</a>'
+                if row["best"]:
+                    content += ' <span class="badge">best</span>'
+            if column == "status" and _text(row["error"]):
+                content += f'<div class="error">{html.escape(row["error"])}</div>'
+            cells.append(f'<td data-sort="{html.escape(sort_value)}">{content}</td>')
+        classes = " ".join(
+            name for name, on in (("best", row["best"]), (row["status"], True)) if on
+        )
+        body.append(f'<tr class="{classes}">{"".join(cells)}</tr>')
+    return (
+        f'<table id="variants"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;
+max-width:1200px;padding:0 1rem;color:#1d2d35}
+h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}
+table{border-collapse:collapse;width:100%;font-size:.9rem}
+th,td{border-bottom:1px solid #d9e2e7;padding:.35rem .5rem;text-align:right}
+th:first-child,td:first-child{text-align:left}
+th button{font:inherit;font-weight:600;background:none;border:0;cursor:pointer;padding:0}
+th[aria-sort=ascending] button::after{content:" ▲"}
+th[aria-sort=descending] button::after{content:" ▼"}
+tr.best td{background:#e3f4f1;font-weight:600}
+tr.failed td{color:#9b2c1f}
+.badge{background:#2a9d8f;color:#fff;border-radius:.6rem;padding:0 .45rem;font-size:.75rem}
+.error{font-size:.8rem;max-width:28rem;margin-left:auto;text-align:left}
+.note{color:#4a5b63}figure{margin:1rem 0}img{max-width:100%}
+"""
+
+SCRIPT = """
+document.querySelectorAll("#variants th").forEach((th, column) => {
+  th.querySelector("button").addEventListener("click", () => {
+    const body = th.closest("table").tBodies[0];
+    const ascending = th.getAttribute("aria-sort") !== "ascending";
+    th.closest("tr").querySelectorAll("th").forEach((o) => o.removeAttribute("aria-sort"));
+    th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+    const key = (row) => row.cells[column].dataset.sort;
+    const rows = Array.from(body.rows);
+    const numeric = rows.every((row) => key(row) === "" || !isNaN(Number(key(row))));
+    rows.sort((a, b) => {
+      const x = key(a), y = key(b);
+      if (x === "" || y === "") return (x === "") - (y === "");
+      const order = numeric ? Number(x) - Number(y) : x.localeCompare(y);
+      return ascending ? order : -order;
+    });
+    rows.forEach((row) => body.appendChild(row));
+  });
+});
+"""
+
+
+def render_page(frame: pd.DataFrame, keys: Sequence[str]) -> str:
+    """Return the comparison page's HTML: counts, the sortable table and the figures."""
+    counts = frame["status"].value_counts() if len(frame) else pd.Series(dtype=int)
+    tally = ", ".join(f"{counts[status]} {status}" for status in counts.index)
+    best = frame[frame["best"]]
+    best_text = (
+        f"The best variant is <strong>{html.escape(best['variant'].iloc[0])}</strong>,"
+        f" chosen by {BEST_BY_TEXT} (highlighted)."
+        if len(best)
+        else "No variant has metrics yet."
+    )
+    figures = []
+    measured = frame[frame["accuracy"].notna()]
+    swept = [key for key in keys if measured[key].map(_label).nunique() > 1]
+    for key in swept:
+        others = [other for other in swept if other != key]
+        figure = parameter_figure(frame, key, others)
+        figures.append(
+            f'<figure><img src="{_png_data_uri(figure)}" alt="Held-out accuracy, F1, ROC AUC and'
+            f" mean cross-validation accuracy of each variant against {html.escape(key)}"
+            f'{", one line per value of " + html.escape(", ".join(others)) if others else ""}.">'
+            f"<figcaption>Metrics against <code>{html.escape(key)}</code>.</figcaption></figure>"
+        )
+    plots = "".join(figures) or '<p class="note">No swept parameter with metrics to plot.</p>'
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Titanic report: parameter sweep</title><style>{STYLE}</style></head>
+<body><h1>Titanic report: parameter sweep</h1>
+<p>{len(frame)} variants: {html.escape(tally)}. {best_text}
+Click a column header to sort; a variant's name opens its report.</p>
+<p class="note">Held-out metrics are on the validation split; cross-validation runs on the
+training rows. Run time is that of the render that produced the variant's outputs, also when
+this sweep found them cached. Written {utc_timestamp()}; the same rows are in
+<a href="summary.csv">summary.csv</a>.</p>
+{_table(frame, keys)}
+<h2>Metrics against each swept parameter</h2>{plots}
+<script>{SCRIPT}</script></body></html>
+"""
+
+
+def write_comparison(
+    folder: Path, entries: Sequence[ComparisonEntry], keys: Sequence[str]
+) -> tuple[Path, Path]:
+    """Write ``folder/index.html`` and ``folder/summary.csv``, atomically.
+
+    Parameters
+    ----------
+    folder : Path
+        The variants folder, holding one sub-folder per variant.
+    entries : sequence of ComparisonEntry
+        The variants, in the order to show them.
+    keys : sequence of str
+        The swept dotted keys, shown as columns and plotted against.
+
+    Returns
+    -------
+    tuple of Path
+        The page and the CSV file.
+    """
+    frame = summary_frame(folder, entries, keys)
+    summary = write_csv(folder / SUMMARY_FILENAME, frame)
+    index = write_text(folder / INDEX_FILENAME, render_page(frame, keys))
+    return index, summary

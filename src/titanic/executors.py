@@ -1,0 +1,118 @@
+"""Where the sweep's variants run: a small executor interface and its local implementations.
+
+The sweep only calls :meth:`VariantExecutor.submit` and waits on the
+:class:`concurrent.futures.Future` objects it returns, so another engine plugs in as one more
+subclass, with no change to the sweep. For example, Dask distributed, whose
+``Client.get_executor()`` already returns a :class:`concurrent.futures.Executor`::
+
+    class DaskExecutor(VariantExecutor):
+        def __init__(self, client):
+            self.workers = sum(client.nthreads().values())
+            self._executor = client.get_executor()
+
+        def submit(self, job, task):
+            return self._executor.submit(job, task)
+
+        def shutdown(self):
+            self._executor.shutdown(wait=True)
+
+The job and its task must then be importable and picklable on the workers, and the variants'
+output folder shared with them.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from types import TracebackType
+from typing import Self, TypeVar
+
+Task = TypeVar("Task")
+Outcome = TypeVar("Outcome")
+# "spawn" starts each worker from a fresh interpreter: no copied ZMQ contexts, sockets or
+# threads from the parent, which is what makes parallel papermill kernels misbehave.
+DEFAULT_START_METHOD = "spawn"
+
+
+class VariantExecutor(ABC):
+    """Run ``job(task)`` calls somewhere and hand back futures; ``workers`` run at once."""
+
+    workers: int
+
+    @abstractmethod
+    def submit(self, job: Callable[[Task], Outcome], task: Task) -> Future[Outcome]:
+        """Schedule ``job(task)``; ``job`` and ``task`` must be picklable for remote workers."""
+
+    @abstractmethod
+    def shutdown(self) -> None:
+        """Wait for the submitted jobs and release the workers."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.shutdown()
+
+
+class LocalProcessExecutor(VariantExecutor):
+    """A pool of ``workers`` processes on this machine, started lazily on the first submit.
+
+    Parameters
+    ----------
+    workers : int
+        How many jobs run at once (at least 1).
+    start_method : str
+        ``"spawn"`` (the default) or ``"forkserver"``; never ``"fork"``, which would copy the
+        parent's threads and sockets into each worker.
+    """
+
+    def __init__(self, workers: int, start_method: str = DEFAULT_START_METHOD):
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        if start_method not in {"spawn", "forkserver"}:
+            raise ValueError(f"start_method must be spawn or forkserver, got {start_method!r}")
+        self.workers = workers
+        self.start_method = start_method
+        self._pool: ProcessPoolExecutor | None = None
+
+    def submit(self, job: Callable[[Task], Outcome], task: Task) -> Future[Outcome]:
+        """Schedule ``job(task)`` in a worker process."""
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context(self.start_method),
+            )
+        return self._pool.submit(job, task)
+
+    def shutdown(self) -> None:
+        """Wait for the jobs, then stop the worker processes."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+
+class InlineExecutor(VariantExecutor):
+    """Run each job at once in this process: for debugging, and for tests with fake jobs."""
+
+    workers = 1
+
+    def submit(self, job: Callable[[Task], Outcome], task: Task) -> Future[Outcome]:
+        """Run ``job(task)`` now; its result or exception is in the returned future."""
+        future: Future[Outcome] = Future()
+        future.set_running_or_notify_cancel()
+        try:
+            future.set_result(job(task))
+        # Delivered through the future, as a pool would deliver it.
+        except Exception as err:  # pylint: disable=broad-exception-caught
+            future.set_exception(err)
+        return future
+
+    def shutdown(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,108 @@
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from titanic.compare import BEST_BY_TEXT, ComparisonEntry, read_metrics, write_comparison
+
+KEYS = ["model.n_estimators", "model.max_depth"]
+
+
+def fake_variant(folder: Path, name: str, cv_mean: float, accuracy: float = 0.8) -> None:
+    variant = folder / name
+    variant.mkdir(parents=True)
+    document = {
+        "metrics": {
+            "validation": {
+                "accuracy": accuracy,
+                "precision": 0.7,
+                "recall": 0.6,
+                "f1": 0.65,
+                "roc_auc": 0.85,
+            },
+            "cross_validation": {
+                metric: {"mean": cv_mean, "std": 0.02} for metric in ("accuracy", "f1", "roc_auc")
+            },
+        },
+        "parameters": {},
+    }
+    (variant / "metrics.json").write_text(json.dumps(document), encoding="utf-8")
+    (variant / "report.html").write_text("<html></html>", encoding="utf-8")
+
+
+@pytest.fixture
+def written(tmp_path):
+    fake_variant(tmp_path, "n_estimators-10_max_depth-2", 0.80, accuracy=0.79)
+    fake_variant(tmp_path, "n_estimators-10_max_depth-null", 0.83, accuracy=0.81)
+    fake_variant(tmp_path, "n_estimators-50_max_depth-2", 0.81)
+    # A failed variant whose folder still holds an older run's outputs.
+    fake_variant(tmp_path, "n_estimators-50_max_depth-null", 0.99)
+    entries = [
+        ComparisonEntry("n_estimators-10_max_depth-2", {KEYS[0]: 10, KEYS[1]: 2}, "done", 12.5),
+        ComparisonEntry(
+            "n_estimators-10_max_depth-null", {KEYS[0]: 10, KEYS[1]: None}, "cached", 9
+        ),
+        ComparisonEntry("n_estimators-50_max_depth-2", {KEYS[0]: 50, KEYS[1]: 2}, "done", 20.0),
+        ComparisonEntry(
+            "n_estimators-50_max_depth-null",
+            {KEYS[0]: 50, KEYS[1]: None},
+            "failed",
+            3.0,
+            "ValueError: <bad> & worse",
+        ),
+    ]
+    index, summary = write_comparison(tmp_path, entries, KEYS)
+    return index, summary
+
+
+def test_summary_csv_has_one_row_per_variant_with_parameters_and_metrics(written):
+    summary = pd.read_csv(written[1]).set_index("variant")
+    assert list(summary.index) == [
+        "n_estimators-10_max_depth-2",
+        "n_estimators-10_max_depth-null",
+        "n_estimators-50_max_depth-2",
+        "n_estimators-50_max_depth-null",
+    ]
+    for column in ("status", "cached", "seconds", *KEYS, "accuracy", "f1", "roc_auc"):
+        assert column in summary.columns
+    assert {"cv_accuracy_mean", "cv_accuracy_std", "error", "best"} <= set(summary.columns)
+    assert summary.loc["n_estimators-10_max_depth-null", "cached"]
+    assert summary.loc["n_estimators-10_max_depth-2", "accuracy"] == pytest.approx(0.79)
+    # The failed variant shows no metrics, although an older metrics.json is still there.
+    failed = summary.loc["n_estimators-50_max_depth-null"]
+    assert pd.isna(failed["accuracy"]) and failed["error"] == "ValueError: <bad> & worse"
+    assert summary["best"].tolist() == [False, True, False, False]
+
+
+def test_page_is_self_contained_sortable_and_highlights_the_best(written):
+    page = written[0].read_text(encoding="utf-8")
+    # Nothing from the network: no http(s) address in any src or href, no external stylesheet.
+    assert not re.search(r"(src|href)=\"(https?:)?//", page)
+    assert "<link" not in page and "<style>" in page and "<script>" in page
+    assert "aria-sort" in page and "addEventListener" in page
+    rows = re.findall(r"<tr class=\"([^\"]*)\">(.*?)</tr>", page)
+    best = [cells for classes, cells in rows if "best" in classes.split()]
+    assert len(best) == 1 and "n_estimators-10_max_depth-null" in best[0]
+    assert BEST_BY_TEXT in page
+    for name in ("n_estimators-10_max_depth-2", "n_estimators-50_max_depth-2"):
+        assert f'href="{name}/report.html"' in page
+    assert 'href="n_estimators-50_max_depth-null/report.html"' not in page
+    assert "ValueError: &lt;bad&gt; &amp; worse" in page
+    assert "0.830 ± 0.020" in page
+    # One figure per swept parameter, embedded as PNG.
+    assert page.count('<img src="data:image/png;base64,') == 2
+
+
+def test_read_metrics_refuses_incomplete_files(tmp_path):
+    (tmp_path / "metrics.json").write_text('{"metrics": {"validation": {}}}', encoding="utf-8")
+    assert read_metrics(tmp_path) is None
+    assert read_metrics(tmp_path / "absent") is None
+
+
+def test_no_metrics_at_all_still_writes_a_page(tmp_path):
+    entries = [ComparisonEntry("a", {"model.max_depth": 2}, "failed", None, "boom")]
+    index, summary = write_comparison(tmp_path, entries, ["model.max_depth"])
+    assert "No variant has metrics yet" in index.read_text(encoding="utf-8")
+    assert pd.read_csv(summary)["best"].tolist() == [False]

@@ -1,0 +1,451 @@
+import json
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from titanic import sweep
+from titanic.cli import app
+from titanic.config import load_settings
+from titanic.errors import ConfigError, ReportError, SweepError
+from titanic.executors import InlineExecutor, LocalProcessExecutor
+from titanic.sweep import (
+    SweepOptions,
+    cache_components,
+    cache_key,
+    data_fingerprint,
+    expand_variants,
+    is_kernel_start_error,
+    run_sweep,
+    source_fingerprint,
+    stale_reason,
+    variant_name,
+)
+
+from .conftest import REPO_ROOT, TINY_MODEL, write_params
+
+runner = CliRunner()
+GRID = {"model.n_estimators": [10, 20], "model.max_depth": [2, 3, None]}
+
+
+def settings_with(project: Path, variants: dict) -> object:
+    write_params(project, **TINY_MODEL, variants=variants)
+    return load_settings()
+
+
+# --- expansion -----------------------------------------------------------------------------
+
+
+def test_grid_is_a_cartesian_product_named_after_its_values(project):
+    variants = expand_variants(settings_with(project, {"grid": GRID}))
+    assert [variant.name for variant in variants] == [
+        "n_estimators-10_max_depth-2",
+        "n_estimators-10_max_depth-3",
+        "n_estimators-10_max_depth-null",
+        "n_estimators-20_max_depth-2",
+        "n_estimators-20_max_depth-3",
+        "n_estimators-20_max_depth-null",
+    ]
+    last = variants[-1]
+    assert last.values == {"model.n_estimators": 20, "model.max_depth": None}
+    assert last.settings.model.n_estimators == 20 and last.settings.model.max_depth is None
+    # Everything not swept keeps params.yaml's value.
+    assert last.settings.split.cv_folds == TINY_MODEL["split"]["cv_folds"]
+    assert last.overrides() == ["model.n_estimators=20", "model.max_depth=null"]
+
+
+def test_named_sets_follow_the_grid(project):
+    variants = expand_variants(
+        settings_with(
+            project,
+            {
+                "grid": {"model.max_depth": [2, 3]},
+                "sets": {"shallow_wide": {"model.max_depth": 1, "model.n_estimators": 50}},
+            },
+        )
+    )
+    assert [variant.name for variant in variants] == ["max_depth-2", "max_depth-3", "shallow_wide"]
+    assert variants[-1].settings.model.n_estimators == 50
+
+
+def test_names_are_filesystem_safe_stable_and_distinct():
+    first = variant_name({"data.source": "s3://bucket/a b", "features.include": ["sex", "age"]})
+    assert first == variant_name(
+        {"data.source": "s3://bucket/a b", "features.include": ["sex", "age"]}
+    )
+    assert "/" not in first and " " not in first and ":" not in first
+    assert first.startswith("source-s3+bucket+a+b.")
+    assert first.endswith("_include-sex+age")
+    assert variant_name({"data.source": "s3://bucket/a:b"}) != variant_name(
+        {"data.source": "s3://bucket/a/b"}
+    )
+    # Two keys with the same last part keep their section, so the name stays unambiguous.
+    assert variant_name({"split.cv_folds": 2, "model.cv_folds": 3}) == (
+        "split.cv_folds-2_model.cv_folds-3"
+    )
+    assert len(variant_name({"data.source": "x" * 400})) <= sweep.MAX_NAME_LENGTH
+
+
+@pytest.mark.parametrize(
+    ("variants", "fragments"),
+    [
+        ({"grid": {"model.depth": [1, 2]}}, ["variants.grid", "model.depth"]),
+        ({"grid": {"model.max_depth": []}}, ["model.max_depth", "at least one value"]),
+        ({"grid": {"output_dir": ["a", "b"]}}, ["unknown parameter", "output_dir"]),
+        ({"sets": {"bad name": {"model.max_depth": 2}}}, ["bad name"]),
+        ({"sets": {"typo": {"modle.max_depth": 2}}}, ["typo", "modle.max_depth"]),
+    ],
+)
+def test_unknown_keys_are_refused_when_the_parameters_load(project, variants, fragments):
+    write_params(project, **TINY_MODEL, variants=variants)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    for fragment in fragments:
+        assert fragment in str(caught.value)
+
+
+def test_every_invalid_variant_is_named_with_its_key(project):
+    settings = settings_with(
+        project,
+        {
+            "grid": {"model.n_estimators": [0, 10], "model.max_depth": [2]},
+            "sets": {"deep": {"model.max_depth": -1}, "ok": {"model.max_depth": 5}},
+        },
+    )
+    with pytest.raises(ConfigError) as caught:
+        expand_variants(settings)
+    message = str(caught.value)
+    assert "n_estimators-0_max_depth-2: model.n_estimators" in message
+    assert "deep: model.max_depth" in message
+    assert "n_estimators-10" not in message and "ok:" not in message
+
+
+def test_a_set_cannot_reuse_a_grid_name(project):
+    settings = settings_with(
+        project,
+        {"grid": {"model.max_depth": [2]}, "sets": {"max_depth-2": {"model.max_depth": 4}}},
+    )
+    with pytest.raises(ConfigError, match="max_depth-2: two variants have this name"):
+        expand_variants(settings)
+
+
+# --- cache keys ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def key_inputs(project, data_copy, monkeypatch):
+    """A project with its own report, lock file, package copy and data folder."""
+    (project / "report.qmd").write_text("# report\n", encoding="utf-8")
+    (project / "uv.lock").write_text("version = 1\n", encoding="utf-8")
+    package = project / "package"
+    shutil.copytree(REPO_ROOT / "src" / "titanic", package, ignore=shutil.ignore_patterns("data"))
+    monkeypatch.setattr(sweep, "PACKAGE_DIR", package)
+    return SimpleNamespace(project=project, data=data_copy, package=package)
+
+
+def keys_of(inputs, grid) -> dict[str, str]:
+    write_params(
+        inputs.project, **TINY_MODEL, data={"source": str(inputs.data)}, variants={"grid": grid}
+    )
+    settings = load_settings()
+    sources = source_fingerprint(inputs.project / "report.qmd", inputs.project)
+    data = data_fingerprint(settings.data)
+    return {
+        variant.name: cache_key(cache_components(variant, sources, data))
+        for variant in expand_variants(settings)
+    }
+
+
+def test_cache_keys_are_stable(key_inputs):
+    first = keys_of(key_inputs, GRID)
+    assert first == keys_of(key_inputs, GRID)
+    assert len(set(first.values())) == len(first) == 6
+
+
+def test_changing_one_grid_value_changes_only_its_variants(key_inputs):
+    before = keys_of(key_inputs, GRID)
+    after = keys_of(key_inputs, {**GRID, "model.max_depth": [2, 3, 5]})
+    kept = {name for name in before if name.endswith(("max_depth-2", "max_depth-3"))}
+    assert {name: after[name] for name in kept} == {name: before[name] for name in kept}
+    assert set(after) - set(before) == {
+        "n_estimators-10_max_depth-5",
+        "n_estimators-20_max_depth-5",
+    }
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda inputs: (inputs.project / "report.qmd").write_text("# edited\n", encoding="utf-8"),
+        lambda inputs: (inputs.project / "_quarto.yml").write_text(
+            "project: {}\n", encoding="utf-8"
+        ),
+        lambda inputs: (inputs.package / "features.py").write_text("# edited\n", encoding="utf-8"),
+        lambda inputs: (inputs.package / "templates" / "new.tpl").write_text(
+            "x", encoding="utf-8"
+        ),
+        lambda inputs: (inputs.project / "uv.lock").write_text("version = 2\n", encoding="utf-8"),
+        lambda inputs: (inputs.data / "test.csv").write_bytes(
+            (inputs.data / "test.csv").read_bytes() + b"\n"
+        ),
+    ],
+    ids=["report", "quarto-config", "package-module", "package-template", "lock", "data"],
+)
+def test_changing_report_package_lock_or_data_changes_every_key(key_inputs, change):
+    before = keys_of(key_inputs, GRID)
+    (key_inputs.package / "templates").mkdir(exist_ok=True)
+    change(key_inputs)
+    after = keys_of(key_inputs, GRID)
+    assert all(after[name] != before[name] for name in before)
+
+
+def test_stale_reason_names_what_changed(tmp_path):
+    components = {"format": 1, "report": "a", "parameters": {"x": 1}}
+    assert stale_reason(None, components, tmp_path) == "new"
+    record = {"key": cache_key(components), "components": components, "outputs": ["report.html"]}
+    assert stale_reason(record, components, tmp_path) == "outputs missing"
+    (tmp_path / "report.html").write_text("<html>", encoding="utf-8")
+    assert stale_reason(record, components, tmp_path) is None
+    changed = {**components, "report": "b", "parameters": {"x": 2}}
+    assert stale_reason(record, changed, tmp_path) == "report, parameters changed"
+
+
+# --- orchestration, with a fake renderer ---------------------------------------------------
+
+
+class FakeRender:
+    """Writes what render_report writes; fails for max_depth=3; records its calls."""
+
+    def __init__(self, failures: dict[str, list[BaseException]] | None = None):
+        self.calls: list[str] = []
+        self.failures = failures or {}
+
+    def __call__(
+        self, overrides, params_files, output_dir, formats, report, cell_timeout, progress
+    ):
+        assert formats == ("html",) and progress is False and report.name == "report.qmd"
+        name = output_dir.name
+        self.calls.append(name)
+        if self.failures.get(name):
+            raise self.failures[name].pop(0)
+        if "model.max_depth=3" in overrides:
+            raise ReportError("report.qmd: cell 14 failed: ValueError: depth three")
+        depth = next(int(text.split("=")[1]) for text in overrides if "max_depth" in text)
+        score = 0.7 + depth / 100
+        metrics = {
+            "metrics": {
+                "validation": dict.fromkeys(
+                    ("accuracy", "precision", "recall", "f1", "roc_auc"), score
+                ),
+                "cross_validation": {
+                    name: {"mean": score, "std": 0.01} for name in ("accuracy", "f1", "roc_auc")
+                },
+            }
+        }
+        output_dir.mkdir(parents=True, exist_ok=True)
+        (output_dir / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+        (output_dir / "report.html").write_text(f"<html>{name}</html>", encoding="utf-8")
+        (output_dir / "report.ipynb").write_text("{}", encoding="utf-8")
+        return SimpleNamespace(
+            html=output_dir / "report.html",
+            notebook=output_dir / "report.ipynb",
+            metrics=output_dir / "metrics.json",
+        )
+
+
+@pytest.fixture
+def fake_project(project):
+    (project / "report.qmd").write_text("# report\n", encoding="utf-8")
+    write_params(project, **TINY_MODEL, variants={"grid": {"model.max_depth": [2, 3, 4]}})
+    return project
+
+
+def sweep_once(render, **options) -> sweep.SweepResult:
+    return run_sweep(SweepOptions(**options), InlineExecutor(), render=render)
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(path.relative_to(folder)): (path.stat().st_mtime_ns, path.stat().st_size)
+        for path in sorted(folder.rglob("*"))
+    }
+
+
+def test_a_failing_variant_is_isolated_and_reported(fake_project):
+    render = FakeRender()
+    result = sweep_once(render)
+    statuses = {outcome.variant.name: outcome.status for outcome in result.outcomes}
+    assert statuses == {"max_depth-2": "done", "max_depth-3": "failed", "max_depth-4": "done"}
+    folder = fake_project / "_output" / "variants"
+    for name in ("max_depth-2", "max_depth-4"):
+        assert (folder / name / "report.html").read_text() == f"<html>{name}</html>"
+        assert (folder / name / ".cache-key").is_file()
+    assert not (folder / "max_depth-3" / ".cache-key").exists()
+    log = (folder / "max_depth-3" / "sweep.log").read_text()
+    assert "Traceback" in log and "depth three" in log
+    summary = pd.read_csv(folder / "summary.csv")
+    failed = summary.set_index("variant").loc["max_depth-3"]
+    assert failed["status"] == "failed" and "depth three" in failed["error"]
+    assert "\n" not in failed["error"]
+    assert summary.set_index("variant").loc["max_depth-4", "best"]
+
+
+def test_an_unchanged_variant_is_not_run_again_and_its_folder_untouched(fake_project):
+    render = FakeRender()
+    sweep_once(render)
+    folder = fake_project / "_output" / "variants"
+    before = {name: snapshot(folder / name) for name in ("max_depth-2", "max_depth-4")}
+    render.calls.clear()
+    result = sweep_once(render)
+    # Only the failed variant runs again.
+    assert render.calls == ["max_depth-3"]
+    assert [outcome.variant.name for outcome in result.with_status("cached")] == [
+        "max_depth-2",
+        "max_depth-4",
+    ]
+    assert {name: snapshot(folder / name) for name in before} == before
+    summary = pd.read_csv(folder / "summary.csv").set_index("variant")
+    assert summary.loc["max_depth-2", "cached"] and not summary.loc["max_depth-3", "cached"]
+
+
+def test_changing_one_grid_value_reruns_only_that_variant(fake_project):
+    render = FakeRender()
+    sweep_once(render)
+    write_params(fake_project, **TINY_MODEL, variants={"grid": {"model.max_depth": [2, 3, 5]}})
+    render.calls.clear()
+    result = sweep_once(render)
+    assert sorted(render.calls) == ["max_depth-3", "max_depth-5"]
+    assert [outcome.variant.name for outcome in result.outcomes] == [
+        "max_depth-2",
+        "max_depth-3",
+        "max_depth-5",
+    ]
+
+
+def test_force_and_shared_changes_rerun_everything(fake_project):
+    render = FakeRender()
+    sweep_once(render)
+    render.calls.clear()
+    sweep_once(render, force=True)
+    assert sorted(render.calls) == ["max_depth-2", "max_depth-3", "max_depth-4"]
+    render.calls.clear()
+    sweep_once(render, overrides=("split.cv_folds=3",))
+    assert sorted(render.calls) == ["max_depth-2", "max_depth-3", "max_depth-4"]
+
+
+def test_only_runs_the_named_variants(fake_project):
+    render = FakeRender()
+    result = sweep_once(render, only=("max_depth-4",))
+    assert render.calls == ["max_depth-4"]
+    assert {outcome.status for outcome in result.outcomes} == {"done", "skipped"}
+    with pytest.raises(SweepError, match="no variant named max_depth-9"):
+        sweep_once(render, only=("max_depth-9",))
+
+
+def test_a_kernel_that_fails_to_start_is_retried(fake_project, monkeypatch):
+    monkeypatch.setattr(sweep, "RETRY_DELAY_SECONDS", 0)
+    port_clash = ReportError("papermill failed")
+    port_clash.__cause__ = RuntimeError("Kernel didn't respond in 60 seconds")
+    render = FakeRender(
+        {"max_depth-2": [port_clash], "max_depth-4": [OSError("Address already in use")] * 3}
+    )
+    result = sweep_once(render, retries=2)
+    outcomes = {outcome.variant.name: outcome for outcome in result.outcomes}
+    assert render.calls.count("max_depth-2") == 2
+    assert outcomes["max_depth-2"].status == "done" and outcomes["max_depth-2"].attempts == 2
+    # Bounded: three kernel failures with two retries allowed is a failure.
+    assert render.calls.count("max_depth-4") == 3
+    assert outcomes["max_depth-4"].status == "failed"
+    assert "Address already in use" in outcomes["max_depth-4"].error
+    # A cell error is not retried.
+    assert render.calls.count("max_depth-3") == 1
+
+
+def test_kernel_start_errors_are_told_from_cell_errors():
+    assert is_kernel_start_error(RuntimeError("Kernel died before replying to kernel_info"))
+    wrapped = ReportError("execution failed")
+    wrapped.__cause__ = TimeoutError("Kernel didn't respond in 60 seconds")
+    assert is_kernel_start_error(wrapped)
+
+    class PapermillExecutionError(Exception):
+        pass
+
+    cell = PapermillExecutionError("OSError: Address already in use")
+    assert not is_kernel_start_error(cell)
+    assert not is_kernel_start_error(ValueError("n_splits=10 greater than n_samples=8"))
+
+
+def test_a_missing_report_or_no_variants_stops_before_running(fake_project):
+    render = FakeRender()
+    with pytest.raises(SweepError, match="report not found"):
+        sweep_once(render, report=fake_project / "missing.qmd")
+    write_params(fake_project, **TINY_MODEL)
+    with pytest.raises(SweepError, match="no variants"):
+        sweep_once(render)
+    assert render.calls == []
+
+
+def test_cli_sweep_errors_are_one_line(fake_project):
+    write_params(fake_project, **TINY_MODEL, variants={"grid": {"model.n_estimators": [0]}})
+    result = runner.invoke(app, ["sweep", "--jobs", "1"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().startswith("error: variants: n_estimators-0: model.n_estimators")
+    assert "Traceback" not in result.output
+
+
+def test_local_process_executor_runs_jobs_in_other_processes():
+    with LocalProcessExecutor(2) as executor:
+        futures = [executor.submit(abs, value) for value in (-1, -2, -3)]
+        assert [future.result(timeout=60) for future in futures] == [1, 2, 3]
+    with pytest.raises(ValueError, match="spawn or forkserver"):
+        LocalProcessExecutor(1, start_method="fork")
+
+
+# --- end to end ----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_sweep_end_to_end_twice_then_with_a_failing_variant(tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO_ROOT)
+    output = tmp_path / "out"
+    params = tmp_path / "tiny.yaml"
+    tiny = {
+        **TINY_MODEL,
+        "output_dir": str(output),
+        "variants": {"grid": {"model.max_depth": [2, 3]}},
+    }
+    params.write_text(yaml.safe_dump(tiny), encoding="utf-8")
+    folder = output / "variants"
+
+    first = runner.invoke(app, ["sweep", "--params", str(params), "--jobs", "2"])
+    assert first.exit_code == 0, first.output
+    names = ["max_depth-2", "max_depth-3"]
+    for name in names:
+        for produced in ("report.html", "report.ipynb", "metrics.json", "sweep.log", ".cache-key"):
+            assert (folder / name / produced).is_file()
+        metrics = json.loads((folder / name / "metrics.json").read_text())
+        assert metrics["parameters"]["model"]["max_depth"] == int(name[-1])
+    page = (folder / "index.html").read_text()
+    assert all(f'href="{name}/report.html"' in page for name in names)
+    executed = {name: snapshot(folder / name) for name in names}
+
+    second = runner.invoke(app, ["sweep", "--params", str(params), "--jobs", "2"])
+    assert second.exit_code == 0, second.output
+    assert second.stderr.count("cached") >= 2 and "done " not in second.stderr
+    # No notebook ran: every file of both variants is as the first run left it.
+    assert {name: snapshot(folder / name) for name in names} == executed
+
+    tiny["variants"]["sets"] = {"broken": {"split.test_size": 0.99, "split.cv_folds": 10}}
+    params.write_text(yaml.safe_dump(tiny), encoding="utf-8")
+    third = runner.invoke(app, ["sweep", "--params", str(params), "--jobs", "2"])
+    assert third.exit_code == 1
+    assert "1 of 3 variants failed: broken" in third.stderr
+    assert {name: snapshot(folder / name) for name in names} == executed
+    summary = pd.read_csv(folder / "summary.csv").set_index("variant")
+    assert summary.loc["broken", "status"] == "failed"
+    assert "n_splits=10" in summary.loc["broken", "error"]
+    assert list(summary.loc[names, "status"]) == ["cached", "cached"]
