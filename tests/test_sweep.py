@@ -383,7 +383,7 @@ def test_a_missing_report_or_no_variants_stops_before_running(fake_project):
     render = FakeRender()
     with pytest.raises(SweepError, match="report not found"):
         sweep_once(render, report=fake_project / "missing.qmd")
-    write_params(fake_project, **TINY_MODEL)
+    write_params(fake_project, **TINY_MODEL, variants={"grid": {}, "sets": {}})
     with pytest.raises(SweepError, match="no variants"):
         sweep_once(render)
     assert render.calls == []
