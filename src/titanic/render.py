@@ -247,6 +247,8 @@ def execute_report(
             request_save_on_cell_execute=False,
             execution_timeout=cell_timeout,
             cwd=str(cwd),
+            # The kernel's own log (TCP transport notice, shutdown interrupt) is noise here.
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except PapermillExecutionError as err:
         number, line = _failing_cell(notebook, err.source)

@@ -1,0 +1,311 @@
+"""report.qmd -> notebook -> papermill -> nbconvert/Chromium (or quarto): titanic.render."""
+
+import base64
+import json
+import re
+import shutil
+
+import nbformat
+import papermill
+import pytest
+from typer.testing import CliRunner
+
+from titanic import render
+from titanic.cli import app
+from titanic.errors import ConfigError, ReportError
+from titanic.render import (
+    export_html,
+    prepare_for_html,
+    qmd_to_notebook,
+    render_report,
+    split_options,
+)
+
+from .conftest import REPO_ROOT, TINY_MODEL, write_params
+
+REPORT = REPO_ROOT / "report.qmd"
+PNG_1PX = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9aw"
+    "AAAABJRU5ErkJggg=="
+)
+runner = CliRunner()
+
+
+def figure_labels(text: str) -> list[str]:
+    return re.findall(r"^#\| label: (fig-[\w-]+)$", text, flags=re.MULTILINE)
+
+
+def parameters_cells(notebook) -> list[int]:
+    return [
+        index
+        for index, cell in enumerate(notebook.cells)
+        if "parameters" in cell.metadata.get("tags", [])
+    ]
+
+
+# --- conversion, without a kernel ----------------------------------------------------------
+
+
+def test_report_converts_with_one_parameters_cell_and_a_python_kernel():
+    text = REPORT.read_text(encoding="utf-8")
+    notebook = qmd_to_notebook(text)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert len(code) == text.count("```{python}")
+    assert len(parameters_cells(notebook)) == 1
+    assert notebook.metadata.kernelspec.name == "python3"
+    assert notebook.cells[0].cell_type == "raw"
+    assert notebook.cells[0].source.startswith("---\ntitle:")
+    # The parameters cell holds literal assignments only, None meaning "params.yaml's value".
+    _, parameters = split_options(notebook.cells[parameters_cells(notebook)[0]].source)
+    assignments = [line for line in parameters.splitlines() if line and not line.startswith("#")]
+    assert all(re.fullmatch(r"\w+ = (None|\[\]|\"[^\"]*\")", line) for line in assignments)
+
+
+def test_papermill_injects_right_after_the_parameters_cell(tmp_path):
+    source = tmp_path / "report.ipynb"
+    nbformat.write(qmd_to_notebook(REPORT.read_text(encoding="utf-8")), source)
+    notebook = papermill.iorw.load_notebook_node(str(source))  # as execute_notebook does
+    injected = papermill.parameterize.parameterize_notebook(
+        notebook, {"overrides": ["model.n_estimators=7"]}, kernel_name="python3"
+    )
+    index = parameters_cells(injected)[0]
+    assert "injected-parameters" in injected.cells[index + 1].metadata.tags
+    assert "model.n_estimators=7" in injected.cells[index + 1].source
+    again = papermill.parameterize.parameterize_notebook(injected, {"overrides": []})
+    assert sum("injected-parameters" in c.metadata.get("tags", []) for c in again.cells) == 1
+
+
+def test_cell_options_and_line_numbers_are_kept():
+    notebook = qmd_to_notebook(
+        "Intro\n\n```{python}\n#| tags: [parameters]\nx = 1\n```\n\ntext\n\n"
+        '```{python}\n#| label: fig-a\n#| fig-cap: "A: b"\ny = 2\n```\n'
+    )
+    first, second = (cell for cell in notebook.cells if cell.cell_type == "code")
+    assert first.metadata.tags == ["parameters"]
+    assert second.metadata.titanic == {"cell": 2, "line": 10}
+    assert split_options(second.source) == ({"label": "fig-a", "fig-cap": "A: b"}, "y = 2")
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("```{python}\nx = 1\n```\n", "exactly one cell tagged 'parameters'"),
+        (
+            "```{python}\n#| tags: [parameters]\n```\n```{python}\n#| tags: [parameters]\n```\n",
+            "found 2",
+        ),
+        ("```{python}\n#| tags: [parameters]\nx = 1\n", "opened on line 1 is never closed"),
+        ("---\ntitle: x\n", "front matter"),
+        ("```{python}\n#| tags: [parameters\n```\n", "cell 1 (line 1)"),
+    ],
+)
+def test_malformed_reports_are_refused(text, fragment):
+    with pytest.raises(ReportError, match=re.escape(fragment)):
+        qmd_to_notebook(text)
+
+
+def executed_stub() -> nbformat.NotebookNode:
+    """A small 'executed' notebook: front matter, a hidden cell, a figure, a table, prose."""
+    notebook = qmd_to_notebook(
+        '---\ntitle: "Stub report"\n---\n\n```{python}\n#| tags: [parameters]\nx = 1\n```\n\n'
+        "See @fig-one and @tbl-one.\n\n"
+        "```{python}\n#| include: false\nsecret_setup()\n```\n\n"
+        '```{python}\n#| label: fig-one\n#| fig-cap: "One pixel."\n#| fig-alt: "A dot."\n'
+        "show_figure()\n```\n\n"
+        '```{python}\n#| label: tbl-one\n#| tbl-cap: "A table."\n#| echo: false\n'
+        "show_table()\n```\n"
+    )
+    figure, table = notebook.cells[-2], notebook.cells[-1]
+    figure.outputs = [
+        nbformat.v4.new_output("display_data", data={"image/png": PNG_1PX, "text/plain": "f"})
+    ]
+    table.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/markdown": "| a |\n|---|\n| 1 |\n"}),
+        nbformat.v4.new_output("stream", name="stderr", text="UserWarning: noise\n"),
+    ]
+    return notebook
+
+
+def test_quarto_options_are_honoured_in_the_html():
+    prepared, front = prepare_for_html(executed_stub())
+    assert front["title"] == "Stub report"
+    assert not any("secret_setup" in cell.source for cell in prepared.cells)
+    html = export_html(executed_stub())
+    assert "secret_setup" not in html
+    assert "#|" not in html
+    assert re.search(r'<figure class="cell figure" id="fig-one">', html)
+    assert "Figure 1: One pixel." in html
+    assert "Table 1: A table." in html
+    assert 'href="#fig-one">Figure 1</a>' in html and 'href="#tbl-one">Table 1</a>' in html
+    (image,) = re.findall(r"<img [^>]*>", html)
+    assert f'src="data:image/png;base64,{PNG_1PX}"' in image and 'alt="A dot."' in image
+    assert "show_table" not in html  # echo: false
+    assert '<details class="code">' in html and "show_figure" in html  # folded code
+    assert "UserWarning" not in html  # warning: false
+    assert re.search(r"<td[^>]*>1</td>", html)
+
+
+# --- validation before execution -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("override", "fragment"),
+    [
+        ("model.n_trees=5", "model.n_trees: unknown key"),
+        ("model.n_estimators=many", "model.n_estimators: Input should be a valid integer"),
+        ("split.test_size=2", "split.test_size"),
+    ],
+)
+def test_bad_parameters_fail_before_execution_naming_the_key(project, override, fragment):
+    output = project / "out"
+    result = runner.invoke(app, ["render", "-P", override, "--output-dir", str(output)])
+    assert result.exit_code == 1
+    assert fragment in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
+    assert not output.exists()  # nothing started, nothing written
+
+
+def test_missing_report_and_unknown_format_are_report_errors(project):
+    with pytest.raises(ReportError, match="report not found"):
+        render_report(report=project / "missing.qmd", output_dir=project / "out")
+    with pytest.raises(ReportError, match="unknown output format"):
+        render_report(formats=("docx",), report=REPORT, output_dir=project / "out")
+    assert not (project / "out").exists()
+
+
+def test_a_shortcut_of_the_wrong_type_is_refused_like_an_override(project):
+    with pytest.raises(ConfigError) as caught:
+        render.report_settings("params.yaml", [], n_estimators="many")
+    assert caught.value.keys == ("model.n_estimators",)
+
+
+# --- end to end, without quarto ------------------------------------------------------------
+
+RENDER_PARAMS = {**TINY_MODEL, "model": {"n_estimators": 12, "max_depth": 4}}
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """Render HTML and PDF once, in a copy of this project whose params.yaml sets 12 trees."""
+    root = tmp_path_factory.mktemp("project")
+    write_params(root, **RENDER_PARAMS)
+    shutil.copyfile(REPORT, root / "report.qmd")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        patch.setattr(render.shutil, "which", _without_quarto(shutil.which))
+        result = render_report(progress=False)
+    return root, result
+
+
+def _without_quarto(which):
+    return lambda name, *args, **kwargs: None if name == "quarto" else which(name, *args, **kwargs)
+
+
+@pytest.mark.slow
+def test_render_writes_report_pdf_notebook_and_metrics(rendered):
+    root, result = rendered
+    assert result.backend == "nbconvert"
+    assert result.html == root / "_output" / "report.html"
+    for path in (result.html, result.pdf, result.notebook, result.metrics):
+        assert path.stat().st_size > 0, path
+    assert result.pdf.read_bytes().startswith(b"%PDF")
+    assert not list((root / "_output").glob(".render-*"))  # staging folder removed
+
+
+@pytest.mark.slow
+def test_params_yaml_values_are_used_without_overrides(rendered):
+    _, result = rendered
+    document = json.loads(result.metrics.read_text())
+    assert document["parameters"]["model"]["n_estimators"] == 12
+    html = result.html.read_text(encoding="utf-8")
+    assert re.search(r"model\.n_estimators</td>\s*<td[^>]*>12</td>", html)
+    accuracy = document["metrics"]["validation"]["accuracy"]
+    assert f"<strong>{accuracy:.1%}</strong>" in html
+
+
+@pytest.mark.slow
+def test_html_is_self_contained_with_every_figure_inline(rendered):
+    _, result = rendered
+    html = result.html.read_text(encoding="utf-8")
+    assert not re.search(r"""<(script|link|img|iframe)[^>]+(src|href)=["']?(https?:)?//""", html)
+    assert "<script" not in html
+    images = re.findall(r"<img [^>]*>", html)
+    assert len(images) == len(figure_labels(REPORT.read_text(encoding="utf-8"))) == 11
+    for image in images:
+        payload = re.search(r'src="data:image/png;base64,([^"]+)"', image).group(1)
+        assert base64.b64decode(payload).startswith(b"\x89PNG")
+        assert re.search(r'alt="[^"]{20,}"', image)
+    assert "#|" not in html and "--- title:" not in html
+    assert html.count("<figcaption>Figure ") == 11
+
+
+@pytest.mark.slow
+def test_executed_notebook_has_the_injected_cell_after_the_parameters_cell(rendered):
+    _, result = rendered
+    notebook = nbformat.read(result.notebook, as_version=4)
+    (index,) = parameters_cells(notebook)
+    assert notebook.cells[index + 1].metadata.tags == ["injected-parameters"]
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(cell.execution_count for cell in code)
+    assert notebook.metadata.papermill.parameters["overrides"] == []
+
+
+@pytest.mark.slow
+def test_override_changes_the_numbers_in_report_and_metrics(rendered):
+    root, first = rendered
+    before = json.loads(first.metrics.read_text())
+    output = root / "override"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        patch.setattr(render.shutil, "which", _without_quarto(shutil.which))
+        result = runner.invoke(
+            app,
+            ["render", "-P", "model.n_estimators=3", "-P", "model.max_depth=2", "--to", "html",
+             "--output-dir", str(output)],
+        )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "nbconvert backend" in result.stdout
+    after = json.loads((output / "metrics.json").read_text())
+    assert after["parameters"]["model"]["n_estimators"] == 3
+    assert after["metrics"]["validation"]["roc_auc"] != before["metrics"]["validation"]["roc_auc"]
+    html = (output / "report.html").read_text(encoding="utf-8")
+    assert re.search(r"model\.n_estimators</td>\s*<td[^>]*>3</td>", html)
+    assert f"<strong>{after['metrics']['validation']['roc_auc']:.3f}</strong>" in html
+    assert not (output / "report.pdf").exists()
+
+
+@pytest.mark.slow
+def test_a_failing_cell_is_named_and_the_previous_report_stays(rendered, tmp_path):
+    root, first = rendered
+    broken = tmp_path / "broken.qmd"
+    text = REPORT.read_text(encoding="utf-8")
+    marker = "## Context and data"
+    broken.write_text(
+        text.replace(marker, '```{python}\nraise ValueError("on purpose")\n```\n\n' + marker, 1),
+        encoding="utf-8",
+    )
+    previous = {path.name: path.read_bytes() for path in (first.html, first.pdf, first.metrics)}
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(ReportError) as caught:
+        patch.chdir(root)
+        render_report(report=broken, progress=False)
+    message = str(caught.value)
+    assert caught.value.cell_index == 3
+    assert "broken.qmd: cell 3 (line " in message
+    assert 'raise ValueError("on purpose")' in message and "ValueError: on purpose" in message
+    for name, content in previous.items():
+        assert (root / "_output" / name).read_bytes() == content
+    assert not list((root / "_output").glob(".render-*"))
+
+
+@pytest.mark.slow
+@pytest.mark.quarto
+@pytest.mark.skipif(shutil.which("quarto") is None, reason="needs a quarto binary on PATH")
+def test_quarto_backend_gives_the_same_metrics(rendered, tmp_path):
+    root, first = rendered
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        result = render_report(report=REPORT, output_dir=tmp_path, progress=False)
+    assert result.backend == "quarto"
+    assert result.html.stat().st_size > 0 and result.pdf.read_bytes().startswith(b"%PDF")
+    quarto = json.loads(result.metrics.read_text())["metrics"]
+    assert quarto == json.loads(first.metrics.read_text())["metrics"]

@@ -1,0 +1,87 @@
+"""Display helpers of report.qmd: titanic.report."""
+
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from titanic import report
+from titanic.errors import ConfigError
+
+
+def test_shortcuts_become_dotted_overrides_and_none_is_skipped():
+    overrides = report.shortcut_overrides(
+        n_estimators=50, max_depth=None, max_features="log2", data_source="data/raw"
+    )
+    assert overrides == [
+        "model.n_estimators=50",
+        'model.max_features="log2"',
+        'data.source="data/raw"',
+    ]
+    with pytest.raises(TypeError, match="n_trees"):
+        report.shortcut_overrides(n_trees=5)
+
+
+def test_every_shortcut_names_a_real_key(project):
+    settings = report.report_settings().to_dict()
+    for dotted in report.SHORTCUTS.values():
+        node = settings
+        for part in dotted.split("."):
+            assert part in node, dotted
+            node = node[part]
+
+
+def test_report_settings_layer_params_overrides_then_shortcuts(project):
+    settings = report.report_settings(
+        "params.yaml", ["model.n_estimators=20", "model.max_depth=3"], n_estimators=30
+    )
+    assert settings.model.n_estimators == 30  # the named parameter is applied last
+    assert settings.model.max_depth == 3
+    assert report.report_settings().model.n_estimators == 10  # params.yaml's own value
+
+
+def test_report_settings_refuse_a_bad_value_naming_the_key(project):
+    with pytest.raises(ConfigError) as caught:
+        report.report_settings(test_size=1.5)
+    assert caught.value.keys == ("split.test_size",)
+
+
+def test_markdown_table_formats_aligns_and_escapes():
+    frame = pd.DataFrame({"name": ["a|b", None], "share": [0.25, float("nan")], "n": [3, 1200]})
+    text = report.markdown_table(frame, {"share": "{:.0%}"})._repr_markdown_()
+    lines = text.splitlines()
+    assert lines[0] == "| name | share | n |"
+    assert lines[1] == "|:---|---:|---:|"
+    assert lines[2] == r"| a\|b | 25% | 3 |"
+    assert lines[3] == "| - | - | 1,200 |"
+
+
+def test_markdown_table_shows_the_index_when_asked():
+    frame = pd.DataFrame({"value": [1.0]}, index=pd.Index(["x"], name="feature"))
+    assert report.markdown_table(frame, index=True).text.splitlines()[2] == "| x | 1.000 |"
+
+
+def test_show_returns_a_png_display_object():
+    figure = Figure(figsize=(1, 1))
+    figure.add_subplot().plot([0, 1], [0, 1])
+    shown = report.show(figure, "a line")
+    assert shown._repr_png_().startswith(b"\x89PNG")
+    assert repr(shown) == "<a line>"
+
+
+def test_columns_table_counts_missing_values(passengers):
+    text = report.columns_table(passengers).text
+    age = next(line for line in text.splitlines() if line.startswith("| Age "))
+    missing = int(passengers["Age"].isna().sum())
+    assert f"| {missing} | {missing / len(passengers):.1%} |" in age
+
+
+def test_survival_summary_rates_match_the_data(passengers):
+    text = report.survival_summary(report.with_family_size(passengers), ["Sex"]).text
+    female = passengers[passengers["Sex"] == "female"]
+    assert f"| Sex | female | {len(female)} | {female['Survived'].mean():.1%} |" in text
+
+
+def test_prediction_counts_shares_add_up():
+    predictions = pd.DataFrame({"PassengerId": [1, 2, 3, 4], "Survived": [1, 0, 0, 0]})
+    text = report.prediction_counts(predictions).text
+    assert "| died | 3 | 75.0% |" in text and "| survived | 1 | 25.0% |" in text
