@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,10 +30,10 @@ from titanic.config import (
     resolve_output_dir,
 )
 from titanic.dataset import load_dataset
-from titanic.errors import SweepError, TitanicError
-from titanic.executors import LocalProcessExecutor
+from titanic.datastore import FileFormat, StoredFile, list_files, pull, push
+from titanic.errors import TitanicError
 from titanic.modeling.predict import predict_survival, submission_frame
-from titanic.sweep import SweepOptions, SweepProgress, run_sweep, sweep_table
+from titanic.storage import cap_transport_logging
 
 app = typer.Typer(
     name="titanic",
@@ -108,6 +107,7 @@ def configure(
     )
     handler = RichHandler(console=stderr, show_time=False, show_path=debug)
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
+    cap_transport_logging(level)
     OPTIONS.debug = debug
 
 
@@ -224,48 +224,92 @@ def render(
             stdout.print(f"  {path}", highlight=False)
 
 
-@app.command()
-@handle_errors
-def sweep(
-    params: ParamsFiles = None,
-    overrides: Overrides = None,
-    jobs: Annotated[
-        int,
-        typer.Option("--jobs", "-j", min=1, help="Variants rendered at once (default: cores)."),
-    ] = os.cpu_count() or 1,
-    force: Annotated[
-        bool, typer.Option("--force", help="Render every variant, even unchanged ones.")
-    ] = False,
-    only: Annotated[
-        list[str] | None,
-        typer.Option("--only", metavar="NAME", help="Render only this variant (repeatable)."),
-    ] = None,
-) -> None:
-    """Render the report for every variant in params.yaml; write OUTPUT_DIR/variants/index.html."""
-    options = SweepOptions(
-        params_files=tuple(params or ()),
-        overrides=tuple(overrides or ()),
-        force=force,
-        only=tuple(only or ()),
-    )
-    with LocalProcessExecutor(jobs) as executor:
-        result = run_sweep(options, executor, SweepProgress(stderr))
-    stdout.print(sweep_table(result))
-    stdout.print(f"Comparison page: {result.index}", highlight=False)
-    failed = [outcome.variant.name for outcome in result.with_status("failed")]
-    if failed:
-        raise SweepError(
-            f"{len(failed)} of {len(result.outcomes)} variants failed: {', '.join(failed)};"
-            f" see {result.summary} and each variant's sweep.log",
-            failed=tuple(failed),
-        )
-
-
 @app.command("params")
 @handle_errors
 def show_params(params: ParamsFiles = None, overrides: Overrides = None) -> None:
     """Print the resolved parameters (params.yaml, then --params, then -P) as YAML."""
     stdout.print(dump_settings(settings_from(params, overrides)), end="", highlight=False)
+
+
+data_app = typer.Typer(
+    help="Copy the data to and from object storage (S3, MinIO) with sha256 checks.",
+    no_args_is_help=True,
+)
+app.add_typer(data_app, name="data")
+
+
+def _print_files(title: str, files: list[StoredFile]) -> None:
+    """Print one ``sha256  bytes  SHA256SUMS-status  url`` line per file, like sha256sum."""
+    stdout.print(title, highlight=False, soft_wrap=True)
+    for file in files:
+        stdout.print(
+            f"{file.sha256}  {file.size:>9,}  {file.status:<8}  {file.url}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+@data_app.command("push")
+@handle_errors
+def data_push(
+    params: ParamsFiles = None,
+    overrides: Overrides = None,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", metavar="URL", help="s3://bucket/prefix (default: data.source)."),
+    ] = None,
+    from_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--from", metavar="DIR", help="Upload this folder's data.train_file/test_file."
+        ),
+    ] = None,
+    file_format: Annotated[
+        FileFormat | None,
+        typer.Option("--format", help="Convert before uploading (default: as they are)."),
+    ] = None,
+) -> None:
+    """Upload the embedded data (or a local copy) and its SHA256SUMS to object storage."""
+    settings = settings_from(params, overrides)
+    pushed = push(settings.data, to, from_dir, file_format)
+    _print_files("Uploaded (sha256, bytes, SHA256SUMS entry, url):", pushed)
+    destination = to or settings.data.source
+    stdout.print(
+        f"Read it with: titanic run -P data.source={destination}"
+        f" -P data.train_file={pushed[0].name} -P data.test_file={pushed[1].name}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@data_app.command("pull")
+@handle_errors
+def data_pull(
+    params: ParamsFiles = None,
+    overrides: Overrides = None,
+    to: Annotated[
+        Path, typer.Option("--to", metavar="DIR", help="Local folder (relative: project root).")
+    ] = Path("data/raw"),
+    verify: Annotated[
+        bool,
+        typer.Option("--verify/--no-verify", help="Refuse files without a known sha256."),
+    ] = True,
+) -> None:
+    """Download data.source's train and test files, checked against their sha256."""
+    settings = settings_from(params, overrides)
+    folder = to if to.is_absolute() else find_project_root() / to
+    _print_files(f"Downloaded into {folder}:", pull(settings.data, folder, verify))
+
+
+@data_app.command("ls")
+@handle_errors
+def data_ls(params: ParamsFiles = None, overrides: Overrides = None) -> None:
+    """List the files at data.source with their size and sha256."""
+    settings = settings_from(params, overrides)
+    _print_files(
+        f"{settings.data.source} (sha256, bytes, SHA256SUMS entry, url):",
+        list_files(settings.data),
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -69,11 +69,13 @@ class Dataset:
     test: pd.DataFrame
     source: str
     files: tuple[DataFile, ...]
+    endpoint: str = "local filesystem"
 
     def provenance(self) -> dict[str, object]:
-        """Return the source and per-file checksums as JSON-ready values."""
+        """Return the source, the server it was read from and per-file checksums."""
         return {
             "source": self.source,
+            "endpoint": self.endpoint,
             "files": {
                 file.role: {
                     "url": file.url,
@@ -237,7 +239,9 @@ def load_dataset(data: DataSettings) -> Dataset:
         location, data.train_file, "train", expected.get(data.train_file)
     )
     test, test_file = read_table(location, data.test_file, "test", expected.get(data.test_file))
-    return Dataset(train, test, location.display, (train_file, test_file))
+    return Dataset(
+        train, test, location.display, (train_file, test_file), location.describe_endpoint()
+    )
 
 
 def split_features_target(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:

@@ -1,18 +1,33 @@
 """Where data files live: the embedded copy, a local folder, an https URL or S3, via fsspec.
 
-The rest of the package only sees :class:`Location` and :func:`read_bytes`; adding a new kind of
-source never changes the loader's interface.
+The rest of the package only sees :class:`Location`, :func:`read_bytes` and
+:func:`storage_errors`; adding a new kind of source never changes the loader's interface.
+Credentials never pass through here: s3fs takes them from the environment or AWS's chain, and a
+URL that carries any (``https://user:secret@host``) is refused, because ``data.source`` and
+``data.endpoint_url`` are written into metrics.json and the report.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import aiohttp
 import fsspec
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
 from fsspec.spec import AbstractFileSystem
 
 from titanic.config import DataSettings, find_project_root
@@ -23,7 +38,23 @@ logger = logging.getLogger(__name__)
 EMBEDDED = "embedded"
 ENDPOINT_VARIABLES = ("AWS_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
 CONNECT_TIMEOUT_SECONDS = 5
-READ_TIMEOUT_SECONDS = 30
+READ_TIMEOUT_SECONDS = 20
+# botocore tries each request this many times, and s3fs repeats timed-out calls this many times:
+# the longest wait for a silent endpoint is their product times the timeout (80 s by default).
+BOTO_MAX_ATTEMPTS = 2
+S3FS_RETRIES = 2
+# Their DEBUG records print signed request headers, X-Amz-Security-Token included.
+TRANSPORT_LOGGERS = ("botocore", "aiobotocore", "s3fs", "fsspec", "aiohttp", "urllib3")
+REMOTE_ERRORS: tuple[type[Exception], ...] = (
+    OSError,
+    BotoCoreError,
+    ClientError,
+    aiohttp.ClientError,
+)
+CREDENTIAL_HINT = (
+    "check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN in the environment,"
+    " or set data.anonymous: true for a public bucket"
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +65,7 @@ class Location:
     root: str
     display: str
     kind: str
+    endpoint: str | None = None
 
     def path_of(self, name: str) -> str:
         """Return the filesystem path of a file in this folder."""
@@ -43,21 +75,51 @@ class Location:
         """Return the printable address of a file in this folder."""
         return f"{self.display.rstrip('/')}/{name}"
 
+    def describe_endpoint(self) -> str:
+        """Return the server this location talks to, for messages and provenance."""
+        if self.kind == "s3":
+            return self.endpoint or "AWS S3 (default endpoint)"
+        if self.kind == "https":
+            parts = urlsplit(self.display)
+            return f"{parts.scheme}://{parts.netloc}"
+        return "local filesystem"
+
 
 def embedded_data_dir() -> Path:
     """Return the folder of the Kaggle files shipped inside the package."""
     return Path(str(resources.files("titanic") / "data"))
 
 
+def refuse_credentials_in_url(url: str, key: str) -> None:
+    """Refuse a URL with a user name or password in it, naming the key but not the secret.
+
+    Raises
+    ------
+    DataError
+        When ``url`` holds ``user@`` or ``user:password@``.
+    """
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        shown = f"{parts.scheme}://***@{parts.hostname or ''}{parts.path}"
+        raise DataError(
+            f"{key} must not hold credentials ({shown}): they would be written into"
+            " metrics.json and the report; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+            " in the environment instead"
+        )
+
+
 def s3_endpoint(data: DataSettings) -> str | None:
     """Return the S3 endpoint: params.yaml's, else the first endpoint variable that is set."""
     if data.endpoint_url:
+        refuse_credentials_in_url(data.endpoint_url, "data.endpoint_url")
         return data.endpoint_url
     for variable in ENDPOINT_VARIABLES:
         value = os.environ.get(variable, "").strip()
         if value:
             # The SSP Cloud sets AWS_S3_ENDPOINT to a bare host name.
-            return value if "://" in value else f"https://{value}"
+            endpoint = value if "://" in value else f"https://{value}"
+            refuse_credentials_in_url(endpoint, variable)
+            return endpoint
     return None
 
 
@@ -67,16 +129,28 @@ def s3_filesystem(data: DataSettings) -> AbstractFileSystem:
     endpoint = s3_endpoint(data)
     if endpoint:
         client_kwargs["endpoint_url"] = endpoint
-    return fsspec.filesystem(
+    filesystem = fsspec.filesystem(
         "s3",
         anon=data.anonymous,
         client_kwargs=client_kwargs,
         config_kwargs={
             "connect_timeout": CONNECT_TIMEOUT_SECONDS,
             "read_timeout": READ_TIMEOUT_SECONDS,
-            "retries": {"max_attempts": 2, "mode": "standard"},
+            "retries": {"max_attempts": BOTO_MAX_ATTEMPTS, "mode": "standard"},
         },
         skip_instance_cache=True,
+    )
+    filesystem.retries = S3FS_RETRIES
+    return filesystem
+
+
+def http_filesystem(protocol: str) -> AbstractFileSystem:
+    """Return an fsspec HTTP filesystem whose connects and reads give up after a bounded wait."""
+    timeout = aiohttp.ClientTimeout(
+        total=None, sock_connect=CONNECT_TIMEOUT_SECONDS, sock_read=READ_TIMEOUT_SECONDS
+    )
+    return fsspec.filesystem(
+        protocol, client_kwargs={"timeout": timeout}, skip_instance_cache=True
     )
 
 
@@ -89,6 +163,11 @@ def resolve_location(data: DataSettings, root: Path | None = None) -> Location:
         The ``data`` section of the parameters.
     root : Path, optional
         Folder that relative local paths start from; the project root by default.
+
+    Raises
+    ------
+    DataError
+        When the source is of an unknown kind or carries credentials.
     """
     source = data.source.strip()
     if source == EMBEDDED:
@@ -100,13 +179,84 @@ def resolve_location(data: DataSettings, root: Path | None = None) -> Location:
         if not folder.is_absolute():
             folder = (root or find_project_root()) / folder
         return Location(fsspec.filesystem("file"), str(folder), str(folder), "local")
+    refuse_credentials_in_url(source, "data.source")
     if protocol in {"http", "https"}:
-        return Location(fsspec.filesystem(protocol), source, source, "https")
+        return Location(http_filesystem(protocol), source, source, "https")
     if protocol in {"s3", "s3a"}:
-        return Location(s3_filesystem(data), rest, f"s3://{rest}", "s3")
+        rest = rest.strip("/")
+        return Location(s3_filesystem(data), rest, f"s3://{rest}", "s3", s3_endpoint(data))
     raise DataError(
         f"unsupported data.source {source!r}: use 'embedded', a folder, https://... or s3://..."
     )
+
+
+def _is_missing_bucket(err: BaseException) -> bool:
+    cause = err.__cause__ or err.__context__
+    code = ""
+    if isinstance(cause, ClientError):
+        code = str(cause.response.get("Error", {}).get("Code", ""))
+    return code == "NoSuchBucket" or "bucket does not exist" in str(err)
+
+
+def translate_error(err: BaseException, url: str, location: Location) -> DataError:
+    """Turn an fsspec, s3fs, botocore or aiohttp exception into one clear :class:`DataError`.
+
+    Parameters
+    ----------
+    err : BaseException
+        What the transport raised.
+    url : str
+        The printable address of the file or folder at fault (never with credentials).
+    location : Location
+        Where the file lives, for the endpoint it talks to.
+
+    Returns
+    -------
+    DataError
+        A :class:`StorageError` when the server cannot be reached, refuses access or has no
+        such bucket; a plain :class:`DataError` for a missing file or a folder.
+    """
+    endpoint = location.describe_endpoint()
+    if isinstance(err, IsADirectoryError):
+        return DataError("is a folder, not a data file", url)
+    if isinstance(err, FileNotFoundError):
+        if location.kind == "s3" and _is_missing_bucket(err):
+            bucket = location.root.split("/", 1)[0]
+            return StorageError(f"bucket {bucket!r} does not exist on {endpoint}", url)
+        return DataError("file not found: check data.source and the file name", url)
+    return StorageError(_storage_problem(err, endpoint), url)
+
+
+def _storage_problem(err: BaseException, endpoint: str) -> str:
+    if isinstance(err, NoCredentialsError):
+        return f"no credentials found for {endpoint}: {CREDENTIAL_HINT}"
+    if isinstance(err, PermissionError) or (
+        isinstance(err, aiohttp.ClientResponseError) and err.status in {401, 403}
+    ):
+        return f"access denied by {endpoint} ({err}): {CREDENTIAL_HINT}"
+    if isinstance(err, ConnectTimeoutError | ReadTimeoutError | TimeoutError):
+        return (
+            f"no answer from {endpoint} (gave up after the {CONNECT_TIMEOUT_SECONDS} s connect"
+            f" / {READ_TIMEOUT_SECONDS} s read timeout): is the endpoint reachable?"
+        )
+    if isinstance(err, EndpointConnectionError | aiohttp.ClientConnectorError | ConnectionError):
+        return (
+            f"cannot connect to {endpoint}: check data.endpoint_url or AWS_S3_ENDPOINT and"
+            " that the server is running"
+        )
+    if isinstance(err, ClientError):
+        code = err.response.get("Error", {}).get("Code", "unknown")
+        return f"{endpoint} refused the request ({code})"
+    return f"cannot reach the data ({type(err).__name__}: {err})"
+
+
+@contextmanager
+def storage_errors(location: Location, url: str) -> Iterator[None]:
+    """Re-raise transport exceptions of the block as :class:`DataError`, chained to the cause."""
+    try:
+        yield
+    except REMOTE_ERRORS as err:
+        raise translate_error(err, url, location) from err
 
 
 def read_bytes(location: Location, name: str) -> bytes:
@@ -117,18 +267,19 @@ def read_bytes(location: Location, name: str) -> bytes:
     DataError
         When the file does not exist, is a folder, or cannot be read.
     StorageError
-        When a remote endpoint cannot be reached or refuses access.
+        When a remote endpoint cannot be reached, refuses access, or the bucket is missing.
     """
     url = location.url_of(name)
     logger.debug("reading %s", url)
-    try:
-        with location.filesystem.open(location.path_of(name), "rb") as handle:
-            return handle.read()
-    except FileNotFoundError as err:
-        raise DataError("file not found: check data.source and the file name", url) from err
-    except IsADirectoryError as err:
-        raise DataError("is a folder, not a data file", url) from err
-    except PermissionError as err:
-        raise StorageError("access denied: check the credentials in the environment", url) from err
-    except OSError as err:
-        raise StorageError(f"cannot read ({type(err).__name__}: {err})", url) from err
+    with storage_errors(location, url):
+        return location.filesystem.cat_file(location.path_of(name))
+
+
+def cap_transport_logging(level: int) -> None:
+    """Keep the HTTP and S3 libraries at INFO or quieter, whatever the package's log level.
+
+    Their DEBUG records hold signed request headers, session tokens included, so a ``-vv``
+    run would otherwise write secrets into its logs.
+    """
+    for name in TRANSPORT_LOGGERS:
+        logging.getLogger(name).setLevel(max(level, logging.INFO))
