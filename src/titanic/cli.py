@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,9 +32,11 @@ from titanic.config import (
 )
 from titanic.dataset import load_dataset
 from titanic.datastore import FileFormat, StoredFile, list_files, pull, push
-from titanic.errors import TitanicError
+from titanic.errors import SweepError, TitanicError
+from titanic.executors import LocalProcessExecutor
 from titanic.modeling.predict import predict_survival, submission_frame
 from titanic.storage import cap_transport_logging
+from titanic.sweep import SweepOptions, SweepProgress, run_sweep, sweep_table
 
 app = typer.Typer(
     name="titanic",
@@ -222,6 +225,43 @@ def render(
     for path in (result.html, result.pdf, result.notebook, result.metrics):
         if path is not None:
             stdout.print(f"  {path}", highlight=False)
+
+
+@app.command()
+@handle_errors
+def sweep(
+    params: ParamsFiles = None,
+    overrides: Overrides = None,
+    jobs: Annotated[
+        int,
+        typer.Option("--jobs", "-j", min=1, help="Variants rendered at once (default: cores)."),
+    ] = os.cpu_count() or 1,
+    force: Annotated[
+        bool, typer.Option("--force", help="Render every variant, even unchanged ones.")
+    ] = False,
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", metavar="NAME", help="Render only this variant (repeatable)."),
+    ] = None,
+) -> None:
+    """Render the report for every variant in params.yaml; write OUTPUT_DIR/variants/index.html."""
+    options = SweepOptions(
+        params_files=tuple(params or ()),
+        overrides=tuple(overrides or ()),
+        force=force,
+        only=tuple(only or ()),
+    )
+    with LocalProcessExecutor(jobs) as executor:
+        result = run_sweep(options, executor, SweepProgress(stderr))
+    stdout.print(sweep_table(result))
+    stdout.print(f"Comparison page: {result.index}", highlight=False)
+    failed = [outcome.variant.name for outcome in result.with_status("failed")]
+    if failed:
+        raise SweepError(
+            f"{len(failed)} of {len(result.outcomes)} variants failed: {', '.join(failed)};"
+            f" see {result.summary} and each variant's sweep.log",
+            failed=tuple(failed),
+        )
 
 
 @app.command("params")
