@@ -449,3 +449,13 @@ def test_sweep_end_to_end_twice_then_with_a_failing_variant(tmp_path, monkeypatc
     assert summary.loc["broken", "status"] == "failed"
     assert "n_splits=10" in summary.loc["broken", "error"]
     assert list(summary.loc[names, "status"]) == ["cached", "cached"]
+
+
+def test_a_params_file_grid_replaces_params_yaml_grid(project):
+    write_params(
+        project, **TINY_MODEL, variants={"grid": GRID, "sets": {"a": {"random_state": 1}}}
+    )
+    extra = project / "extra.yaml"
+    extra.write_text(yaml.safe_dump({"variants": {"grid": {"model.max_depth": [5]}}}))
+    variants = expand_variants(load_settings(extra_files=[extra]))
+    assert [variant.name for variant in variants] == ["max_depth-5", "a"]

@@ -134,6 +134,9 @@ class EvaluationSettings(_Section):
 VARIANT_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+=-]*$"
 # Keys a variant may not set: the sweep itself and where it writes.
 NOT_SWEPT = ("variants", "output_dir")
+# A later layer's grid or sets replace the earlier ones instead of merging key by key: a
+# --params file with its own grid sweeps that grid, not its union with params.yaml's.
+REPLACED_WHOLE = ("variants.grid", "variants.sets")
 
 
 def parameter_keys() -> tuple[str, ...]:
@@ -281,7 +284,8 @@ class _Layers:
     ) -> None:
         for key, value in update.items():
             dotted = f"{prefix}{key}"
-            if isinstance(value, Mapping) and isinstance(target.get(key), dict):
+            mergeable = isinstance(value, Mapping) and isinstance(target.get(key), dict)
+            if mergeable and dotted not in REPLACED_WHOLE:
                 self._merge_into(target[key], value, origin, f"{dotted}.")
             else:
                 target[key] = copy.deepcopy(value)
