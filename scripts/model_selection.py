@@ -1,7 +1,8 @@
 """Compare a few forest settings by repeated stratified cross-validation on all labelled rows.
 
 This is how params.yaml's model defaults were chosen (see docs/model_selection.md): by honest
-cross-validation, not by one lucky validation split. Run: ``.venv/bin/python scripts/model_selection.py``.
+cross-validation, not by one lucky validation split.
+Run: ``.venv/bin/python scripts/model_selection.py``.
 """
 
 from __future__ import annotations
