@@ -1,10 +1,12 @@
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from titanic import compare
 from titanic.compare import BEST_BY_TEXT, ComparisonEntry, read_metrics, write_comparison
 
 KEYS = ["model.n_estimators", "model.max_depth"]
@@ -54,7 +56,7 @@ def written(tmp_path):
         ),
     ]
     index, summary = write_comparison(tmp_path, entries, KEYS)
-    return index, summary
+    return index, summary, entries
 
 
 def test_summary_csv_has_one_row_per_variant_with_parameters_and_metrics(written):
@@ -106,3 +108,24 @@ def test_no_metrics_at_all_still_writes_a_page(tmp_path):
     index, summary = write_comparison(tmp_path, entries, ["model.max_depth"])
     assert "No variant has metrics yet" in index.read_text(encoding="utf-8")
     assert pd.read_csv(summary)["best"].tolist() == [False]
+
+
+def test_figures_are_drawn_again_only_when_their_data_changes(written, monkeypatch):
+    index, _, entries = written
+    folder = index.parent
+    figures = re.findall(r'<img src="([^"]+)"', index.read_text(encoding="utf-8"))
+    assert (folder / compare.FIGURES_CACHE_FILENAME).is_file()
+    drawn = []
+    original = compare.parameter_figure
+    monkeypatch.setattr(
+        compare, "parameter_figure", lambda *args: drawn.append(args[1]) or original(*args)
+    )
+    # Same metrics, other statuses (as on a fully cached re-run): no figure is drawn.
+    restated = [replace(entry, status="cached") for entry in entries[:3]] + entries[3:]
+    write_comparison(folder, restated, KEYS)
+    assert drawn == []
+    assert re.findall(r'<img src="([^"]+)"', index.read_text(encoding="utf-8")) == figures
+    fake_variant(folder, "n_estimators-20_max_depth-2", 0.9)
+    added = ComparisonEntry("n_estimators-20_max_depth-2", {KEYS[0]: 20, KEYS[1]: 2}, "done", 1.0)
+    write_comparison(folder, [*restated, added], KEYS)
+    assert sorted(drawn) == sorted(KEYS)

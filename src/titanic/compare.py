@@ -7,6 +7,7 @@ nothing from the network and can be mailed or published as it is.
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
 import json
@@ -19,11 +20,12 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from titanic.artifacts import write_csv, write_text
+from titanic.artifacts import write_csv, write_json, write_text
 from titanic.provenance import utc_timestamp
 
 INDEX_FILENAME = "index.html"
 SUMMARY_FILENAME = "summary.csv"
+FIGURES_CACHE_FILENAME = ".figures-cache.json"
 METRICS_FILENAME = "metrics.json"
 REPORT_FILENAME = "report.html"
 VALIDATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")
@@ -292,8 +294,43 @@ document.querySelectorAll("#variants th").forEach((th, column) => {
 """
 
 
-def render_page(frame: pd.DataFrame, keys: Sequence[str]) -> str:
+class FigureCache:
+    """PNG data URIs of the page's figures, keyed by a hash of the data each one plots.
+
+    A re-run that finds every variant cached draws no figure: matplotlib's drawing is most of
+    the time the page takes. Only the entries used by the latest page are kept.
+    """
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self.used: dict[str, str] = {}
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8")) if path else {}
+        except (OSError, ValueError):
+            stored = {}
+        self.stored: dict[str, str] = stored if isinstance(stored, dict) else {}
+
+    def figure(self, frame: pd.DataFrame, key: str, others: Sequence[str]) -> str:
+        """Return the data URI of :func:`parameter_figure`, drawing it only when new."""
+        columns = [key, *others, *PLOTTED, "cv_accuracy_std"]
+        plotted = frame.loc[frame["accuracy"].notna(), columns].to_json(orient="split")
+        digest = hashlib.sha256(json.dumps([FIGURE_DPI, columns, plotted]).encode()).hexdigest()
+        if digest not in self.stored:
+            self.stored[digest] = _png_data_uri(parameter_figure(frame, key, others))
+        self.used[digest] = self.stored[digest]
+        return self.used[digest]
+
+    def save(self) -> None:
+        """Write the entries used by the latest page."""
+        if self.path is not None:
+            write_json(self.path, self.used)
+
+
+def render_page(
+    frame: pd.DataFrame, keys: Sequence[str], figures_cache: FigureCache | None = None
+) -> str:
     """Return the comparison page's HTML: counts, the sortable table and the figures."""
+    figures_cache = figures_cache or FigureCache(None)
     counts = frame["status"].value_counts() if len(frame) else pd.Series(dtype=int)
     tally = ", ".join(f"{counts[status]} {status}" for status in counts.index)
     best = frame[frame["best"]]
@@ -308,9 +345,9 @@ def render_page(frame: pd.DataFrame, keys: Sequence[str]) -> str:
     swept = [key for key in keys if measured[key].map(_label).nunique() > 1]
     for key in swept:
         others = [other for other in swept if other != key]
-        figure = parameter_figure(frame, key, others)
+        uri = figures_cache.figure(frame, key, others)
         figures.append(
-            f'<figure><img src="{_png_data_uri(figure)}" alt="Held-out accuracy, F1, ROC AUC and'
+            f'<figure><img src="{uri}" alt="Held-out accuracy, F1, ROC AUC and'
             f" mean cross-validation accuracy of each variant against {html.escape(key)}"
             f'{", one line per value of " + html.escape(", ".join(others)) if others else ""}.">'
             f"<figcaption>Metrics against <code>{html.escape(key)}</code>.</figcaption></figure>"
@@ -354,5 +391,7 @@ def write_comparison(
     """
     frame = summary_frame(folder, entries, keys)
     summary = write_csv(folder / SUMMARY_FILENAME, frame)
-    index = write_text(folder / INDEX_FILENAME, render_page(frame, keys))
+    figures_cache = FigureCache(folder / FIGURES_CACHE_FILENAME)
+    index = write_text(folder / INDEX_FILENAME, render_page(frame, keys, figures_cache))
+    figures_cache.save()
     return index, summary
