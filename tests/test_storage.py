@@ -357,6 +357,10 @@ def test_refused_connection(tmp_path):
         f"cannot connect to {endpoint}",
     )
     assert_fails(["data", "pull", "--to", str(tmp_path / "raw"), *overrides], "cannot connect")
+    assert_fails(
+        ["run", "-P", f"data.source={endpoint}/titanic"],
+        f"{endpoint}/titanic/train.csv: cannot connect to {endpoint}: check data.source",
+    )
     assert not (tmp_path / "out").exists()
     assert not (tmp_path / "raw").exists()
 
@@ -503,4 +507,28 @@ def test_credentials_reach_no_log_and_no_output_file(moto_endpoint, pushed, tmp_
     for secret in (FAKE_KEY_ID, FAKE_SECRET, FAKE_TOKEN):
         assert secret not in result.output
         for name, content in written.items():
+            assert secret.encode() not in content, name
+
+
+@pytest.mark.slow
+def test_report_rendered_from_s3_has_the_embedded_metrics_and_no_secret(
+    moto_endpoint, pushed, embedded_metrics, tmp_path
+):
+    from titanic.render import render_report
+
+    overrides = [f"data.source={pushed}", f"data.endpoint_url={moto_endpoint}"]
+    tiny = [value for value in TINY if value != "-P"]
+    result = render_report(
+        overrides=[*overrides, *tiny],
+        output_dir=tmp_path / "report",
+        formats=("html",),
+        progress=False,
+    )
+    document = json.loads(result.metrics.read_text())
+    assert document["metrics"] == embedded_metrics["metrics"]
+    html = result.html.read_text(encoding="utf-8")
+    assert f"{pushed}/train.csv" in html
+    assert embedded_metrics["data"]["files"]["train"]["sha256"] in html
+    for name, content in tree_bytes(tmp_path / "report").items():
+        for secret in (FAKE_KEY_ID, FAKE_SECRET, FAKE_TOKEN):
             assert secret.encode() not in content, name

@@ -39,10 +39,11 @@ EMBEDDED = "embedded"
 ENDPOINT_VARIABLES = ("AWS_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
 CONNECT_TIMEOUT_SECONDS = 5
 READ_TIMEOUT_SECONDS = 20
-# botocore tries each request this many times, and s3fs repeats timed-out calls this many times:
-# the longest wait for a silent endpoint is their product times the timeout (80 s by default).
+# botocore tries each request this many times. s3fs would repeat timed-out calls on top, in two
+# nested loops (retries squared); one try there keeps the longest wait for a silent endpoint at
+# BOTO_MAX_ATTEMPTS times the read timeout (40 s), a refused port at a second or two.
 BOTO_MAX_ATTEMPTS = 2
-S3FS_RETRIES = 2
+S3FS_RETRIES = 1
 # Their DEBUG records print signed request headers, X-Amz-Security-Token included.
 TRANSPORT_LOGGERS = ("botocore", "aiobotocore", "s3fs", "fsspec", "aiohttp", "urllib3")
 REMOTE_ERRORS: tuple[type[Exception], ...] = (
@@ -136,7 +137,7 @@ def s3_filesystem(data: DataSettings) -> AbstractFileSystem:
         config_kwargs={
             "connect_timeout": CONNECT_TIMEOUT_SECONDS,
             "read_timeout": READ_TIMEOUT_SECONDS,
-            "retries": {"max_attempts": BOTO_MAX_ATTEMPTS, "mode": "standard"},
+            "retries": {"total_max_attempts": BOTO_MAX_ATTEMPTS, "mode": "standard"},
         },
         skip_instance_cache=True,
     )
@@ -224,10 +225,10 @@ def translate_error(err: BaseException, url: str, location: Location) -> DataErr
             bucket = location.root.split("/", 1)[0]
             return StorageError(f"bucket {bucket!r} does not exist on {endpoint}", url)
         return DataError("file not found: check data.source and the file name", url)
-    return StorageError(_storage_problem(err, endpoint), url)
+    return StorageError(_storage_problem(err, endpoint, location.kind), url)
 
 
-def _storage_problem(err: BaseException, endpoint: str) -> str:
+def _storage_problem(err: BaseException, endpoint: str, kind: str) -> str:
     if isinstance(err, NoCredentialsError):
         return f"no credentials found for {endpoint}: {CREDENTIAL_HINT}"
     if isinstance(err, PermissionError) or (
@@ -240,10 +241,8 @@ def _storage_problem(err: BaseException, endpoint: str) -> str:
             f" / {READ_TIMEOUT_SECONDS} s read timeout): is the endpoint reachable?"
         )
     if isinstance(err, EndpointConnectionError | aiohttp.ClientConnectorError | ConnectionError):
-        return (
-            f"cannot connect to {endpoint}: check data.endpoint_url or AWS_S3_ENDPOINT and"
-            " that the server is running"
-        )
+        where = "data.endpoint_url or AWS_S3_ENDPOINT" if kind == "s3" else "data.source"
+        return f"cannot connect to {endpoint}: check {where} and that the server is running"
     if isinstance(err, ClientError):
         code = err.response.get("Error", {}).get("Code", "unknown")
         return f"{endpoint} refused the request ({code})"
