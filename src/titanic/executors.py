@@ -13,7 +13,7 @@ subclass, with no change to the sweep. For example, Dask distributed, whose
         def submit(self, job, task):
             return self._executor.submit(job, task)
 
-        def shutdown(self):
+        def shutdown(self, cancel=False):
             self._executor.shutdown(wait=True)
 
 The job and its task must then be importable and picklable on the workers, and the variants'
@@ -46,8 +46,8 @@ class VariantExecutor(ABC):
         """Schedule ``job(task)``; ``job`` and ``task`` must be picklable for remote workers."""
 
     @abstractmethod
-    def shutdown(self) -> None:
-        """Wait for the submitted jobs and release the workers."""
+    def shutdown(self, cancel: bool = False) -> None:
+        """Release the workers once the running jobs end; ``cancel`` drops the queued ones."""
 
     def __enter__(self) -> Self:
         return self
@@ -58,7 +58,8 @@ class VariantExecutor(ABC):
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.shutdown()
+        # On an error (Ctrl-C included) queued variants are dropped, not started.
+        self.shutdown(cancel=error is not None)
 
 
 class LocalProcessExecutor(VariantExecutor):
@@ -91,10 +92,10 @@ class LocalProcessExecutor(VariantExecutor):
             )
         return self._pool.submit(job, task)
 
-    def shutdown(self) -> None:
-        """Wait for the jobs, then stop the worker processes."""
+    def shutdown(self, cancel: bool = False) -> None:
+        """Wait for the running jobs (and, unless ``cancel``, the queued ones); stop the pool."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True)
+            self._pool.shutdown(wait=True, cancel_futures=cancel)
             self._pool = None
 
 
@@ -114,5 +115,5 @@ class InlineExecutor(VariantExecutor):
             future.set_exception(err)
         return future
 
-    def shutdown(self) -> None:
-        """Nothing to release."""
+    def shutdown(self, cancel: bool = False) -> None:
+        """Nothing to release: every job already ran."""
