@@ -1,4 +1,6 @@
 import json
+import os
+import stat
 
 import pytest
 
@@ -40,3 +42,12 @@ def test_json_refuses_nan(tmp_path):
     with pytest.raises(ValueError):
         write_json(tmp_path / "m.json", {"accuracy": float("nan")})
     assert not (tmp_path / "m.json").exists()
+
+
+def test_outputs_get_the_usual_permissions(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        target = write_text(tmp_path / "report.html", "x")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644

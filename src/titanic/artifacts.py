@@ -25,6 +25,12 @@ from titanic.plots import confusion_matrix_heatmap, importance_plot, roc_curve_p
 FIGURE_DPI = 120
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it over ``path``.
@@ -35,6 +41,8 @@ def atomic_path(path: Path) -> Iterator[Path]:
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
     temporary_path = Path(temporary)
+    # mkstemp creates 0600 files; outputs get the usual permissions (0666 less the umask).
+    temporary_path.chmod(0o666 & ~_current_umask())
     try:
         yield temporary_path
         os.replace(temporary_path, path)
