@@ -174,9 +174,10 @@ def parameter_figure(frame: pd.DataFrame, key: str, others: Sequence[str]) -> Fi
             f"{other.rsplit('.', 1)[-1]}={_label(value)}"
             for other, value in zip(others, group_values, strict=True)
         )
-        ordered = group.assign(_x=[positions[_label(value)] for value in group[key]]).sort_values(
-            "_x"
-        )
+        dodge = (line - (min(len(groups), MAX_LINES) - 1) / 2) * 0.05
+        ordered = group.assign(
+            _x=[positions[_label(value)] + dodge for value in group[key]]
+        ).sort_values("_x")
         for axes, (column, title) in zip(axes_row, PLOTTED.items(), strict=True):
             errors = ordered["cv_accuracy_std"] if column == "cv_accuracy_mean" else None
             axes.errorbar(

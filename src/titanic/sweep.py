@@ -547,7 +547,7 @@ class SweepProgress(SweepObserver):
 def sweep_table(result: SweepResult) -> Table:
     """Return one row per variant: status, why it ran, run time, accuracy, CV accuracy."""
     table = Table(title=f"Sweep: {len(result.outcomes)} variants", title_justify="left")
-    table.add_column("variant")
+    table.add_column("variant", overflow="fold")
     table.add_column("status")
     table.add_column("note", no_wrap=True, overflow="ellipsis", max_width=40)
     for column in ("time (s)", "accuracy", "CV accuracy"):
