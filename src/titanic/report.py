@@ -14,16 +14,21 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from matplotlib.figure import Figure
 
-from titanic.analysis import Analysis
 from titanic.config import Settings, dump_settings, find_project_root, load_settings
-from titanic.dataset import ID_COLUMN, TARGET, Dataset
-from titanic.features import engineered_sample
+from titanic.dataset import ID_COLUMN, TARGET
 from titanic.provenance import git_state, package_versions, utc_timestamp
+
+if TYPE_CHECKING:
+    # Types only: titanic.render imports this module for report_settings, and should not pay
+    # for scikit-learn and matplotlib in the process that only drives the kernel.
+    from matplotlib.figure import Figure
+
+    from titanic.analysis import Analysis
+    from titanic.dataset import Dataset
 
 # Named parameters of the report's parameters cell and the dotted key each one sets.
 SHORTCUTS: dict[str, str] = {
@@ -249,6 +254,9 @@ def before_after(analysis: Analysis, rows: int = 3) -> tuple[Markdown, Markdown]
     tuple of Markdown
         The raw rows, and the engineered features transposed (one row per feature).
     """
+    # Imported on use, for the reason given at the top of the module.
+    from titanic.features import engineered_sample  # pylint: disable=import-outside-toplevel
+
     raw = analysis.split.x_validation.head(rows)
     engineered = engineered_sample(analysis.model, raw)
     passengers = [f"passenger {identifier}" for identifier in raw[ID_COLUMN]]
