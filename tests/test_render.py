@@ -309,3 +309,19 @@ def test_quarto_backend_gives_the_same_metrics(rendered, tmp_path):
     assert result.html.stat().st_size > 0 and result.pdf.read_bytes().startswith(b"%PDF")
     quarto = json.loads(result.metrics.read_text())["metrics"]
     assert quarto == json.loads(first.metrics.read_text())["metrics"]
+
+
+@pytest.mark.slow
+def test_a_cell_over_the_timeout_is_named(project):
+    report = project / "slow.qmd"
+    report.write_text(
+        '```{python}\n#| tags: [parameters]\nparams_file = "params.yaml"\noverrides = []\n'
+        "output_dir = None\n```\n\nA slow cell:\n\n"
+        "```{python}\nimport time\n\ntime.sleep(60)\n```\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ReportError) as caught:
+        render_report(report=report, cell_timeout=2, formats=("html",), progress=False)
+    assert "slow.qmd: cell 2 (line 10) `import time` ran longer than the 2 s" in str(caught.value)
+    assert caught.value.cell_index == 2
+    assert not (project / "_output" / "report.html").exists()

@@ -218,6 +218,17 @@ def _failing_cell(notebook: NotebookNode, source: str) -> tuple[int | None, int 
     return None, None
 
 
+def _timed_out_cell(notebook: NotebookNode, message: str) -> NotebookNode | None:
+    """Find the cell that nbclient's timeout message previews (its source, or first lines)."""
+    for cell in notebook.cells:
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        head = str(cell.source.strip().split("\n")[:5])
+        if f"\n{cell.source}\n" in message or f"\n{head}\n" in message:
+            return cell
+    return None
+
+
 def execute_report(
     notebook: NotebookNode,
     staging: Path,
@@ -259,8 +270,17 @@ def execute_report(
             number,
         ) from err
     except CellTimeoutError as err:
+        cell = _timed_out_cell(notebook, str(err))
+        if cell is None:
+            where, number = "a cell", None
+        else:
+            number = cell.metadata["titanic"]["cell"]
+            where = f"cell {number} (line {cell.metadata['titanic']['line']})"
+            where += f" `{_first_code_line(cell.source)}`"
         raise ReportError(
-            f"{origin}: a cell ran longer than the {cell_timeout} s timeout ({err})"
+            f"{origin}: {where} ran longer than the {cell_timeout} s cell timeout;"
+            " raise it with --cell-timeout",
+            number,
         ) from err
     except DeadKernelError as err:
         raise ReportError(f"{origin}: the kernel died during execution ({err})") from err
