@@ -18,9 +18,11 @@ import json
 import os
 import platform
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -36,6 +38,32 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DOC = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Sweep"
+
+
+class LoadSampler:
+    """Sample the 1-minute load average every few seconds: the machine may be shared."""
+
+    def __init__(self, every: float = 5.0):
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)
+
+    def _run(self, every: float) -> None:
+        while not self._stop.wait(every):
+            self.samples.append(os.getloadavg()[0])
+
+    def __enter__(self) -> LoadSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def text(self) -> str:
+        if not self.samples:
+            return "n/a"
+        return f"{statistics.mean(self.samples):.1f} mean, {max(self.samples):.1f} max"
 
 
 def timed(command: list[str], **kwargs) -> float:
@@ -86,15 +114,21 @@ def main() -> None:
     parser.add_argument("--params", type=Path, action="append", default=[])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--no-write", action="store_true", help="Do not update the docs.")
+    parser.add_argument(
+        "--with-serial", action="store_true", help="Also time a cold `titanic sweep --jobs 1`."
+    )
     args = parser.parse_args()
     os.chdir(ROOT)
     params_files = [path.resolve() for path in args.params]
     variants = expand_variants(load_settings(extra_files=params_files))
     grid = load_settings(extra_files=params_files).variants.grid
+    loads: dict[str, LoadSampler] = {}
+    serial = None
     with tempfile.TemporaryDirectory(prefix="bench-sweep-") as temporary:
         work = Path(temporary)
         print(f"{len(variants)} variants, {args.jobs} jobs", flush=True)
-        loop = sequential_loop(variants, params_files, work)
+        with LoadSampler() as loads["loop"]:
+            loop = sequential_loop(variants, params_files, work)
         print(f"sequential papermill + nbconvert loop: {loop:.1f} s", flush=True)
         output = work / "sweep-output"
         bench_params = work / "bench.yaml"
@@ -103,9 +137,21 @@ def main() -> None:
         for path in [*params_files, bench_params]:
             command += ["--params", str(path)]
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-        cold = timed(command, **quiet)
+        with LoadSampler() as loads["cold"]:
+            cold = timed(command, **quiet)
         print(f"cold sweep: {cold:.1f} s ({cold / loop:.2f}x the loop)", flush=True)
         cached = timed(command, **quiet)
+        if args.with_serial:
+            serial_params = work / "serial.yaml"
+            serial_params.write_text(
+                yaml.safe_dump({"output_dir": str(work / "serial-output")}), encoding="utf-8"
+            )
+            serial_command = [*command[:2], "--jobs", "1"]
+            for path in [*params_files, serial_params]:
+                serial_command += ["--params", str(path)]
+            with LoadSampler() as loads["serial"]:
+                serial = timed(serial_command, **quiet)
+            print(f"cold sweep --jobs 1: {serial:.1f} s", flush=True)
         print(f"cached sweep: {cached:.2f} s ({cached / cold:.3f}x the cold sweep)", flush=True)
         result = run_sweep(
             SweepOptions(params_files=(*params_files, bench_params)), InlineExecutor()
@@ -120,17 +166,24 @@ def main() -> None:
          f"{loop:.1f} s", "1.00x", ""),
         (f"`titanic sweep --jobs {args.jobs}`, cold", f"{cold:.1f} s",
          f"{cold / loop:.2f}x the loop", "<= 0.5x"),
+        *(
+            [("`titanic sweep --jobs 1`, cold", f"{serial:.1f} s",
+              f"{serial / loop:.2f}x the loop", "")]
+            if serial is not None
+            else []
+        ),
         ("`titanic sweep` again, nothing changed (all cached)", f"{cached:.2f} s",
          f"{cached / cold:.3f}x the cold sweep", "<= 0.02x"),
         ("the same, `run_sweep()` in an already started Python", f"{in_process:.2f} s",
          f"{in_process / cold:.3f}x the cold sweep", ""),
     ]  # fmt: skip
     table = "\n".join("| " + " | ".join(row) + " |" for row in rows)
-    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    load = "; ".join(f"{name}: {sampler.text()}" for name, sampler in loads.items())
     text = f"""{SECTION}
 
 `benchmarks/bench_sweep.py`, run on {time.strftime("%Y-%m-%d")}: Python
-{platform.python_version()}, {os.cpu_count()} cores (load average {load} at the end),
+{platform.python_version()}, {os.cpu_count()} cores shared with other work (1-minute load
+average sampled every 5 s, {load}),
 {len(variants)} variants (grid {grid_text}, from {origin}), `--jobs {args.jobs}`, nbconvert
 backend (no quarto binary). One run of each; wall times.
 

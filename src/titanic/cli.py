@@ -36,7 +36,13 @@ from titanic.errors import SweepError, TitanicError
 from titanic.executors import LocalProcessExecutor
 from titanic.modeling.predict import predict_survival, submission_frame
 from titanic.storage import cap_transport_logging
-from titanic.sweep import SweepOptions, SweepProgress, run_sweep, sweep_table
+from titanic.sweep import (
+    WORKER_MODULES,
+    SweepOptions,
+    SweepProgress,
+    run_sweep,
+    sweep_table,
+)
 
 app = typer.Typer(
     name="titanic",
@@ -251,7 +257,7 @@ def sweep(
         force=force,
         only=tuple(only or ()),
     )
-    with LocalProcessExecutor(jobs) as executor:
+    with LocalProcessExecutor(jobs, preload=WORKER_MODULES) as executor:
         result = run_sweep(options, executor, SweepProgress(stderr))
     stdout.print(sweep_table(result))
     stdout.print(f"Comparison page: {result.index}", highlight=False)

@@ -24,16 +24,13 @@ from __future__ import annotations
 
 import multiprocessing
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from types import TracebackType
 from typing import Self, TypeVar
 
 Task = TypeVar("Task")
 Outcome = TypeVar("Outcome")
-# "spawn" starts each worker from a fresh interpreter: no copied ZMQ contexts, sockets or
-# threads from the parent, which is what makes parallel papermill kernels misbehave.
-DEFAULT_START_METHOD = "spawn"
 
 
 class VariantExecutor(ABC):
@@ -69,27 +66,35 @@ class LocalProcessExecutor(VariantExecutor):
     ----------
     workers : int
         How many jobs run at once (at least 1).
-    start_method : str
-        ``"spawn"`` (the default) or ``"forkserver"``; never ``"fork"``, which would copy the
-        parent's threads and sockets into each worker.
+    start_method : str, optional
+        ``"forkserver"`` (the default where available) or ``"spawn"``; never ``"fork"``, which
+        would copy the parent's threads and sockets into each worker.
+    preload : sequence of str
+        Modules a forkserver imports once, before forking the workers: they then start in
+        milliseconds instead of each importing the stack again (``spawn`` ignores this).
     """
 
-    def __init__(self, workers: int, start_method: str = DEFAULT_START_METHOD):
+    def __init__(self, workers: int, start_method: str | None = None, preload: Sequence[str] = ()):
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
+        start_method = start_method or (
+            "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        )
         if start_method not in {"spawn", "forkserver"}:
             raise ValueError(f"start_method must be spawn or forkserver, got {start_method!r}")
         self.workers = workers
         self.start_method = start_method
+        self.preload = tuple(preload)
         self._pool: ProcessPoolExecutor | None = None
 
     def submit(self, job: Callable[[Task], Outcome], task: Task) -> Future[Outcome]:
         """Schedule ``job(task)`` in a worker process."""
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=multiprocessing.get_context(self.start_method),
-            )
+            context = multiprocessing.get_context(self.start_method)
+            if self.start_method == "forkserver" and self.preload:
+                # "__main__" first: the workers then skip re-running the main script.
+                context.set_forkserver_preload(["__main__", *self.preload])
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
         return self._pool.submit(job, task)
 
     def shutdown(self, cancel: bool = False) -> None:

@@ -73,6 +73,8 @@ KERNEL_START_MARKERS = (
     "Kernel died before replying to kernel_info",
     "Address already in use",
 )
+# What a worker imports to render a variant: preloaded once by a forkserver.
+WORKER_MODULES = ("titanic.sweep", "titanic.render")
 Status = Literal["done", "cached", "failed", "skipped"]
 Renderer = Callable[..., Any]
 
