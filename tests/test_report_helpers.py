@@ -1,5 +1,7 @@
 """Display helpers of report.qmd: titanic.report."""
 
+from types import SimpleNamespace
+
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
@@ -85,3 +87,16 @@ def test_prediction_counts_shares_add_up():
     predictions = pd.DataFrame({"PassengerId": [1, 2, 3, 4], "Survived": [1, 0, 0, 0]})
     text = report.prediction_counts(predictions).text
     assert "| died | 3 | 75.0% |" in text and "| survived | 1 | 25.0% |" in text
+
+
+def test_importance_sentence_names_the_top_columns_in_order():
+    importance = pd.DataFrame(
+        {
+            "feature": ["Sex", "Name", "Age", "Fare"],
+            "importance_mean": [0.1, 0.05, 0.01, -0.002],
+            "importance_std": [0.01] * 4,
+        }
+    )
+    sentence = report.importance_sentence(SimpleNamespace(importance=importance))
+    assert sentence.startswith("Here the 3 most important columns are `Sex` (+0.100), `Name`")
+    assert "and `Age` (+0.010)" in sentence and "Fare" not in sentence

@@ -300,6 +300,20 @@ def importance_table(analysis: Analysis) -> Markdown:
     )
 
 
+def importance_sentence(analysis: Analysis, count: int = 3) -> str:
+    """Return a sentence naming the most important raw columns, with the accuracy drop of each."""
+    top = analysis.importance.head(count)
+    named = [
+        f"`{row.feature}` ({row.importance_mean:+.3f})" for row in top.itertuples(index=False)
+    ]
+    return (
+        f"Here the {len(named)} most important columns are {', '.join(named[:-1])} and"
+        f" {named[-1]} (mean drop in held-out accuracy when shuffled)."
+        if len(named) > 1
+        else f"Here the most important column is {named[0]}."
+    )
+
+
 def prediction_counts(predictions: pd.DataFrame) -> Markdown:
     """Return how many test passengers are predicted to survive and to die."""
     counts = predictions[TARGET].map({0: "died", 1: "survived"}).value_counts()
