@@ -11,16 +11,13 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import joblib
-import pandas as pd
-from matplotlib.figure import Figure
 
-from titanic.analysis import Analysis, metrics_document
-from titanic.config import Settings, dump_settings
-from titanic.dataset import Dataset
-from titanic.plots import confusion_matrix_heatmap, importance_plot, roc_curve_plot
+if TYPE_CHECKING:  # matplotlib and pandas cost a second to import; only their types are used
+    import pandas as pd
+    from matplotlib.figure import Figure
 
 FIGURE_DPI = 120
 
@@ -90,24 +87,3 @@ def write_figure(path: Path, figure: Figure) -> Path:
 def write_model(path: Path, model: Any) -> Path:
     """Pickle a fitted model with joblib, atomically."""
     return write_with(path, lambda handle: joblib.dump(model, handle))
-
-
-def write_run_outputs(
-    folder: Path, settings: Settings, dataset: Dataset, analysis: Analysis, root: Path
-) -> None:
-    """Write the model, metrics.json, params.resolved.yaml and the evaluation figures.
-
-    ``root`` is the project root whose git state is recorded in metrics.json.
-    """
-    figures = folder / "figures"
-    write_model(folder / "model.joblib", analysis.model)
-    write_figure(
-        figures / "confusion_matrix.png", confusion_matrix_heatmap(analysis.confusion_matrix)
-    )
-    write_figure(
-        figures / "roc_curve.png", roc_curve_plot(analysis.roc_curve, analysis.metrics["roc_auc"])
-    )
-    write_figure(figures / "permutation_importance.png", importance_plot(analysis.importance))
-    write_text(folder / "params.resolved.yaml", dump_settings(settings))
-    # metrics.json last: its presence means the run completed.
-    write_json(folder / "metrics.json", metrics_document(settings, dataset, analysis, root))

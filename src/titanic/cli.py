@@ -2,7 +2,12 @@
 
 Errors the user can act on (:class:`titanic.errors.TitanicError`) print one line on stderr and
 exit with code 1; ``--debug`` (or ``TITANIC_DEBUG=1``) shows their traceback instead.
+
+Each command imports the stages it needs when it runs: scikit-learn, pandas, matplotlib and
+papermill together take seconds to import, which ``--help``, a parameter error or a fully cached
+sweep should not pay.
 """
+# pylint: disable=import-outside-toplevel
 
 from __future__ import annotations
 
@@ -13,16 +18,15 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.table import Table
 
 from titanic import __version__
-from titanic.analysis import Analysis, fit_on_all_rows, run_analysis
-from titanic.artifacts import write_csv, write_run_outputs
 from titanic.config import (
     Settings,
     dump_settings,
@@ -30,19 +34,13 @@ from titanic.config import (
     load_settings,
     resolve_output_dir,
 )
-from titanic.dataset import load_dataset
-from titanic.datastore import FileFormat, StoredFile, list_files, pull, push
 from titanic.errors import SweepError, TitanicError
 from titanic.executors import LocalProcessExecutor
-from titanic.modeling.predict import predict_survival, submission_frame
-from titanic.storage import cap_transport_logging
-from titanic.sweep import (
-    WORKER_MODULES,
-    SweepOptions,
-    SweepProgress,
-    run_sweep,
-    sweep_table,
-)
+from titanic.storage import FileFormat, cap_transport_logging
+
+if TYPE_CHECKING:
+    from titanic.analysis import Analysis
+    from titanic.datastore import StoredFile
 
 app = typer.Typer(
     name="titanic",
@@ -130,8 +128,9 @@ def handle_errors(command: Command) -> Command:
         except TitanicError as err:
             if OPTIONS.debug:
                 raise
+            # The message is text, not markup: "[params.yaml]" must print as it is.
             stderr.print(
-                f"[bold red]error:[/] {err}", markup=True, highlight=False, soft_wrap=True
+                f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True
             )
             raise typer.Exit(code=1) from None
 
@@ -158,7 +157,11 @@ def _metrics_table(analysis: Analysis) -> Table:
 @handle_errors
 def run(params: ParamsFiles = None, overrides: Overrides = None) -> None:
     """Train and evaluate; print metrics and confusion matrix; write OUTPUT_DIR/metrics.json."""
-    settings = settings_from(params, overrides)
+    settings = settings_from(params, overrides)  # before the heavy imports: bad input fails fast
+    from titanic.analysis import run_analysis
+    from titanic.dataset import load_dataset
+    from titanic.outputs import write_run_outputs
+
     dataset = load_dataset(settings.data)
     analysis = run_analysis(settings, dataset)
     folder = resolve_output_dir(settings)
@@ -186,7 +189,12 @@ def predict(
     ] = None,
 ) -> None:
     """Fit on every labelled row and write a Kaggle submission (PassengerId,Survived)."""
-    settings = settings_from(params, overrides)
+    settings = settings_from(params, overrides)  # before the heavy imports: bad input fails fast
+    from titanic.analysis import fit_on_all_rows
+    from titanic.artifacts import write_csv
+    from titanic.dataset import load_dataset
+    from titanic.modeling.predict import predict_survival, submission_frame
+
     dataset = load_dataset(settings.data)
     predictions = predict_survival(fit_on_all_rows(settings, dataset), dataset.test)
     target = output or resolve_output_dir(settings) / "submission.csv"
@@ -216,8 +224,7 @@ def render(
     ] = 600,
 ) -> None:
     """Render report.qmd to OUTPUT_DIR/report.html and report.pdf, with or without Quarto."""
-    # Imported here: papermill and nbconvert cost a second that the other commands don't need.
-    from titanic.render import render_report  # pylint: disable=import-outside-toplevel
+    from titanic.render import render_report
 
     result = render_report(
         overrides=overrides or (),
@@ -251,6 +258,8 @@ def sweep(
     ] = None,
 ) -> None:
     """Render the report for every variant in params.yaml; write OUTPUT_DIR/variants/index.html."""
+    from titanic.sweep import WORKER_MODULES, SweepOptions, SweepProgress, run_sweep, sweep_table
+
     options = SweepOptions(
         params_files=tuple(params or ()),
         overrides=tuple(overrides or ()),
@@ -316,6 +325,8 @@ def data_push(
     ] = None,
 ) -> None:
     """Upload the embedded data (or a local copy) and its SHA256SUMS to object storage."""
+    from titanic.datastore import push
+
     settings = settings_from(params, overrides)
     pushed = push(settings.data, to, from_dir, file_format)
     _print_files("Uploaded (sha256, bytes, SHA256SUMS entry, url):", pushed)
@@ -342,6 +353,8 @@ def data_pull(
     ] = True,
 ) -> None:
     """Download data.source's train and test files, checked against their sha256."""
+    from titanic.datastore import pull
+
     settings = settings_from(params, overrides)
     folder = to if to.is_absolute() else find_project_root() / to
     _print_files(f"Downloaded into {folder}:", pull(settings.data, folder, verify))
@@ -351,6 +364,8 @@ def data_pull(
 @handle_errors
 def data_ls(params: ParamsFiles = None, overrides: Overrides = None) -> None:
     """List the files at data.source with their size and sha256."""
+    from titanic.datastore import list_files
+
     settings = settings_from(params, overrides)
     _print_files(
         f"{settings.data.source} (sha256, bytes, SHA256SUMS entry, url):",

@@ -15,13 +15,15 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from matplotlib.figure import Figure
 
 from titanic.artifacts import write_csv, write_json, write_text
 from titanic.provenance import utc_timestamp
+
+if TYPE_CHECKING:  # drawn only when a figure's data changed: a cached sweep never imports it
+    from matplotlib.figure import Figure
 
 INDEX_FILENAME = "index.html"
 SUMMARY_FILENAME = "summary.csv"
@@ -163,6 +165,8 @@ def parameter_figure(frame: pd.DataFrame, key: str, others: Sequence[str]) -> Fi
     """Plot each metric against one swept parameter, one line per value of the other ones."""
     shown = frame[frame["accuracy"].notna()]
     positions = {_label(value): index for index, value in enumerate(_order(list(shown[key])))}
+    from matplotlib.figure import Figure  # pylint: disable=import-outside-toplevel
+
     figure = Figure(figsize=(3.1 * len(PLOTTED), 3.0), layout="constrained")
     axes_row = figure.subplots(1, len(PLOTTED), squeeze=False)[0]
     groups = (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import logging
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from pandera.errors import SchemaErrors
 
 from titanic.config import DataSettings
 from titanic.errors import DataError
-from titanic.storage import EMBEDDED, Location, read_bytes, resolve_location
+from titanic.storage import EMBEDDED, Location, read_bytes, resolve_location, sha256_hex
 
 logger = logging.getLogger(__name__)
 
@@ -86,11 +85,6 @@ class Dataset:
                 for file in self.files
             },
         }
-
-
-def sha256_hex(content: bytes) -> str:
-    """Return the hex sha256 of some bytes."""
-    return hashlib.sha256(content).hexdigest()
 
 
 def embedded_checksums(location: Location) -> dict[str, str]:

@@ -14,18 +14,19 @@ import posixpath
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 from titanic.config import DataSettings
-from titanic.dataset import parse_table, sha256_hex
+from titanic.dataset import parse_table
 from titanic.errors import DataError, StorageError
 from titanic.storage import (
     EMBEDDED,
     REMOTE_ERRORS,
+    FileFormat,
     Location,
     read_bytes,
     resolve_location,
+    sha256_hex,
     storage_errors,
     translate_error,
 )
@@ -35,13 +36,6 @@ logger = logging.getLogger(__name__)
 CHECKSUMS = "SHA256SUMS"
 EMBEDDED_FILES = ("train.csv", "test.csv")
 CHUNK_BYTES = 1 << 20
-
-
-class FileFormat(StrEnum):
-    """The formats ``push`` can write."""
-
-    CSV = "csv"
-    PARQUET = "parquet"
 
 
 @dataclass(frozen=True)

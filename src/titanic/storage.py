@@ -9,11 +9,13 @@ URL that carries any (``https://user:secret@host``) is refused, because ``data.s
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -34,6 +36,19 @@ from titanic.config import DataSettings, find_project_root
 from titanic.errors import DataError, StorageError
 
 logger = logging.getLogger(__name__)
+
+
+class FileFormat(StrEnum):
+    """The formats data files are read and pushed in."""
+
+    CSV = "csv"
+    PARQUET = "parquet"
+
+
+def sha256_hex(content: bytes) -> str:
+    """Return the hex sha256 of some bytes."""
+    return hashlib.sha256(content).hexdigest()
+
 
 EMBEDDED = "embedded"
 ENDPOINT_VARIABLES = ("AWS_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")

@@ -48,11 +48,10 @@ from titanic.config import (
     resolve_output_dir,
     validate_settings,
 )
-from titanic.dataset import sha256_hex
 from titanic.errors import ConfigError, SweepError, TitanicError
 from titanic.executors import VariantExecutor
 from titanic.provenance import utc_timestamp
-from titanic.storage import read_bytes, resolve_location
+from titanic.storage import read_bytes, resolve_location, sha256_hex
 
 logger = logging.getLogger(__name__)
 
