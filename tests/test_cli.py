@@ -104,7 +104,10 @@ def test_params_prints_the_resolved_values(project):
 @pytest.mark.parametrize(
     ("args", "fragments"),
     [
-        (["-P", "model.n_estimators=0"], ["model.n_estimators", "greater than 0"]),
+        (
+            ["-P", "model.n_estimators=0"],
+            ["model.n_estimators", "greater than 0", "[-P model.n_estimators=0]"],
+        ),
         (["-P", "split.test_size=1"], ["split.test_size", "less than 1"]),
         (["-P", "model.max_depth=-2"], ["model.max_depth"]),
         (["-P", "model.n_estimator=5"], ["model.n_estimator: unknown key"]),
