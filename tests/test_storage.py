@@ -528,6 +528,7 @@ def test_report_rendered_from_s3_has_the_embedded_metrics_and_no_secret(
     assert document["metrics"] == embedded_metrics["metrics"]
     html = result.html.read_text(encoding="utf-8")
     assert f"{pushed}/train.csv" in html
+    assert f"(endpoint: <code>{moto_endpoint}</code>)" in html
     assert embedded_metrics["data"]["files"]["train"]["sha256"] in html
     for name, content in tree_bytes(tmp_path / "report").items():
         for secret in (FAKE_KEY_ID, FAKE_SECRET, FAKE_TOKEN):
