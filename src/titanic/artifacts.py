@@ -13,8 +13,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-import joblib
-
 if TYPE_CHECKING:  # matplotlib and pandas cost a second to import; only their types are used
     import pandas as pd
     from matplotlib.figure import Figure
@@ -86,4 +84,6 @@ def write_figure(path: Path, figure: Figure) -> Path:
 
 def write_model(path: Path, model: Any) -> Path:
     """Pickle a fitted model with joblib, atomically."""
+    import joblib  # pylint: disable=import-outside-toplevel  # numpy comes with it: 0.25 s
+
     return write_with(path, lambda handle: joblib.dump(model, handle))

@@ -1,29 +1,33 @@
 """The sweep's comparison page (one self-contained HTML file) and its summary.csv.
 
 The page embeds its CSS, its sorting script and its figures (PNG ``data:`` URIs): it loads
-nothing from the network and can be mailed or published as it is.
+nothing from the network and can be mailed or published as it is. Rows are plain dicts, and
+pandas and matplotlib are imported only to draw a figure whose data changed: a fully cached
+sweep pays for neither.
 """
 
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
 import html
 import io
 import json
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from titanic.artifacts import write_csv, write_json, write_text
+from titanic.artifacts import write_json, write_text
 from titanic.provenance import utc_timestamp
 
-if TYPE_CHECKING:  # drawn only when a figure's data changed: a cached sweep never imports it
+if TYPE_CHECKING:  # drawn only when a figure's data changed: a cached sweep never imports them
     from matplotlib.figure import Figure
+
+Row = dict[str, Any]
 
 INDEX_FILENAME = "index.html"
 SUMMARY_FILENAME = "summary.csv"
@@ -90,9 +94,9 @@ def _cell_value(value: Any) -> Any:
     return value
 
 
-def summary_frame(
+def summary_rows(
     folder: Path, entries: Sequence[ComparisonEntry], keys: Sequence[str]
-) -> pd.DataFrame:
+) -> list[Row]:
     """Return one row per variant: status, run time, swept parameters, metrics, best flag.
 
     Metrics come from ``folder/<variant>/metrics.json``; a failed variant has none, even if an
@@ -119,15 +123,21 @@ def summary_frame(
         )
         row["error"] = entry.error
         rows.append(row)
-    frame = pd.DataFrame(rows, columns=[*rows[0]] if rows else None)
-    for key in keys:
-        # Object columns keep 2 an int and null a None, instead of 2.0 and NaN.
-        frame[key] = pd.Series([row[key] for row in rows], dtype=object)
-    scores = pd.to_numeric(frame.get(BEST_BY), errors="coerce") if rows else pd.Series()
-    frame["best"] = False
-    if rows and scores.notna().any():
-        frame.loc[scores.idxmax(), "best"] = True
-    return frame
+    scored = [row for row in rows if isinstance(row[BEST_BY], float)]
+    best = max(scored, key=lambda row: row[BEST_BY]) if scored else None
+    for row in rows:
+        row["best"] = row is best
+    return rows
+
+
+def summary_csv(rows: Sequence[Row]) -> str:
+    """Return the rows as CSV text: empty cells for missing values, booleans as True/False."""
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return buffer.getvalue()
 
 
 def _png_data_uri(figure: Figure) -> str:
@@ -151,7 +161,7 @@ def _order(values: Sequence[Any]) -> list[Any]:
 
 
 def _text(value: Any) -> str | None:
-    """Return a text cell's value; pandas stores a missing one as NaN."""
+    """Return a text cell's value, ``None`` when missing or empty."""
     return value if isinstance(value, str) and value else None
 
 
@@ -161,8 +171,14 @@ def _label(value: Any) -> str:
     )
 
 
-def parameter_figure(frame: pd.DataFrame, key: str, others: Sequence[str]) -> Figure:
+def parameter_figure(rows: Sequence[Row], key: str, others: Sequence[str]) -> Figure:
     """Plot each metric against one swept parameter, one line per value of the other ones."""
+    import pandas as pd  # pylint: disable=import-outside-toplevel
+
+    frame = pd.DataFrame(list(rows))
+    for column in (key, *others):
+        # Object columns keep 2 an int and null a None, instead of 2.0 and NaN.
+        frame[column] = pd.Series([row[column] for row in rows], dtype=object)
     shown = frame[frame["accuracy"].notna()]
     positions = {_label(value): index for index, value in enumerate(_order(list(shown[key])))}
     from matplotlib.figure import Figure  # pylint: disable=import-outside-toplevel
@@ -219,7 +235,7 @@ def _format(
     return str(value), str(value)
 
 
-def _table(frame: pd.DataFrame, keys: Sequence[str]) -> str:
+def _table(rows: Sequence[Row], keys: Sequence[str]) -> str:
     columns = [
         ("variant", "variant"),
         *[(key, key.rsplit(".", 1)[-1]) for key in keys],
@@ -237,7 +253,7 @@ def _table(frame: pd.DataFrame, keys: Sequence[str]) -> str:
         for column, title in columns
     )
     body = []
-    for _, row in frame.iterrows():
+    for row in rows:
         cells = []
         for column, _title in columns:
             text, sort_value = _format(column, row[column], row, keys)
@@ -315,13 +331,17 @@ class FigureCache:
             stored = {}
         self.stored: dict[str, str] = stored if isinstance(stored, dict) else {}
 
-    def figure(self, frame: pd.DataFrame, key: str, others: Sequence[str]) -> str:
+    def figure(self, rows: Sequence[Row], key: str, others: Sequence[str]) -> str:
         """Return the data URI of :func:`parameter_figure`, drawing it only when new."""
         columns = [key, *others, *PLOTTED, "cv_accuracy_std"]
-        plotted = frame.loc[frame["accuracy"].notna(), columns].to_json(orient="split")
-        digest = hashlib.sha256(json.dumps([FIGURE_DPI, columns, plotted]).encode()).hexdigest()
+        plotted = [
+            [row[column] for column in columns] for row in rows if row["accuracy"] is not None
+        ]
+        digest = hashlib.sha256(
+            json.dumps([FIGURE_DPI, columns, plotted], default=str).encode()
+        ).hexdigest()
         if digest not in self.stored:
-            self.stored[digest] = _png_data_uri(parameter_figure(frame, key, others))
+            self.stored[digest] = _png_data_uri(parameter_figure(rows, key, others))
         self.used[digest] = self.stored[digest]
         return self.used[digest]
 
@@ -332,25 +352,25 @@ class FigureCache:
 
 
 def render_page(
-    frame: pd.DataFrame, keys: Sequence[str], figures_cache: FigureCache | None = None
+    rows: Sequence[Row], keys: Sequence[str], figures_cache: FigureCache | None = None
 ) -> str:
     """Return the comparison page's HTML: counts, the sortable table and the figures."""
     figures_cache = figures_cache or FigureCache(None)
-    counts = frame["status"].value_counts() if len(frame) else pd.Series(dtype=int)
-    tally = ", ".join(f"{counts[status]} {status}" for status in counts.index)
-    best = frame[frame["best"]]
+    counts = Counter(row["status"] for row in rows)
+    tally = ", ".join(f"{count} {status}" for status, count in counts.most_common())
+    best = [row for row in rows if row["best"]]
     best_text = (
-        f"The best variant is <strong>{html.escape(best['variant'].iloc[0])}</strong>,"
+        f"The best variant is <strong>{html.escape(best[0]['variant'])}</strong>,"
         f" chosen by {BEST_BY_TEXT} (highlighted)."
-        if len(best)
+        if best
         else "No variant has metrics yet."
     )
     figures = []
-    measured = frame[frame["accuracy"].notna()]
-    swept = [key for key in keys if measured[key].map(_label).nunique() > 1]
+    measured = [row for row in rows if row["accuracy"] is not None]
+    swept = [key for key in keys if len({_label(row[key]) for row in measured}) > 1]
     for key in swept:
         others = [other for other in swept if other != key]
-        uri = figures_cache.figure(frame, key, others)
+        uri = figures_cache.figure(rows, key, others)
         figures.append(
             f'<figure><img src="{uri}" alt="Held-out accuracy, F1, ROC AUC and'
             f" mean cross-validation accuracy of each variant against {html.escape(key)}"
@@ -363,13 +383,13 @@ def render_page(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Titanic report: parameter sweep</title><style>{STYLE}</style></head>
 <body><h1>Titanic report: parameter sweep</h1>
-<p>{len(frame)} variants: {html.escape(tally)}. {best_text}
+<p>{len(rows)} variants: {html.escape(tally)}. {best_text}
 Click a column header to sort; a variant's name opens its report.</p>
 <p class="note">Held-out metrics are on the validation split; cross-validation runs on the
 training rows. Run time is that of the render that produced the variant's outputs, also when
 this sweep found them cached. Written {utc_timestamp()}; the same rows are in
 <a href="summary.csv">summary.csv</a>.</p>
-{_table(frame, keys)}
+{_table(rows, keys)}
 <h2>Metrics against each swept parameter</h2>{plots}
 <script>{SCRIPT}</script></body></html>
 """
@@ -394,9 +414,9 @@ def write_comparison(
     tuple of Path
         The page and the CSV file.
     """
-    frame = summary_frame(folder, entries, keys)
-    summary = write_csv(folder / SUMMARY_FILENAME, frame)
+    rows = summary_rows(folder, entries, keys)
+    summary = write_text(folder / SUMMARY_FILENAME, summary_csv(rows))
     figures_cache = FigureCache(folder / FIGURES_CACHE_FILENAME)
-    index = write_text(folder / INDEX_FILENAME, render_page(frame, keys, figures_cache))
+    index = write_text(folder / INDEX_FILENAME, render_page(rows, keys, figures_cache))
     figures_cache.save()
     return index, summary
