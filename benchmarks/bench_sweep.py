@@ -199,9 +199,7 @@ Python and `titanic.cli` (typer, rich, pydantic, fsspec). The comparison page is
 plain rows: pandas and matplotlib are imported only when a figure's data changed, so a fully
 cached run imports neither (an earlier version did, and measured 2.05 s, 0.039x).
 The cold ratio moves between runs: three runs on 2026-11-25 measured 0.53x, 0.49x and 0.52x
-the loop, so on 2 cores the sweep sits at the 0.5x target rather than clearly under it. Two
-notebooks at once cannot do better than 0.5x on 2 cores; what remains above it is the kernel
-start and export that each variant pays.
+the loop, so on 2 cores the sweep sits at the 0.5x target rather than clearly under it.
 """
     if not args.no_write:
         replace_section(text)
