@@ -14,7 +14,15 @@ from pandera.errors import SchemaErrors
 
 from titanic.config import DataSettings
 from titanic.errors import DataError
-from titanic.storage import EMBEDDED, Location, read_bytes, resolve_location, sha256_hex
+from titanic.storage import (
+    CHECKSUMS,
+    EMBEDDED,
+    Location,
+    parse_checksums,
+    read_bytes,
+    resolve_location,
+    sha256_hex,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -89,13 +97,8 @@ class Dataset:
 
 def embedded_checksums(location: Location) -> dict[str, str]:
     """Read the SHA256SUMS file shipped beside the embedded data."""
-    text = read_bytes(location, "SHA256SUMS").decode("ascii")
-    sums = {}
-    for line in text.splitlines():
-        if line.strip():
-            digest, name = line.split(maxsplit=1)
-            sums[name.lstrip("*")] = digest
-    return sums
+    content = read_bytes(location, CHECKSUMS).decode("ascii", errors="replace")
+    return parse_checksums(content, location.url_of(CHECKSUMS))
 
 
 def parse_table(content: bytes, name: str, url: str) -> pd.DataFrame:

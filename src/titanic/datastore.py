@@ -20,10 +20,12 @@ from titanic.config import DataSettings
 from titanic.dataset import parse_table
 from titanic.errors import DataError, StorageError
 from titanic.storage import (
+    CHECKSUMS,
     EMBEDDED,
     REMOTE_ERRORS,
     FileFormat,
     Location,
+    parse_checksums,
     read_bytes,
     resolve_location,
     sha256_hex,
@@ -33,7 +35,6 @@ from titanic.storage import (
 
 logger = logging.getLogger(__name__)
 
-CHECKSUMS = "SHA256SUMS"
 EMBEDDED_FILES = ("train.csv", "test.csv")
 CHUNK_BYTES = 1 << 20
 
@@ -54,19 +55,6 @@ class StoredFile:
         if self.expected_sha256 is None:
             return "unlisted"
         return "ok" if self.expected_sha256 == self.sha256 else "MISMATCH"
-
-
-def parse_checksums(text: str, url: str) -> dict[str, str]:
-    """Parse ``sha256sum`` output (``<hex>  <name>`` lines) into a name-to-digest mapping."""
-    sums: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        digest, _, name = line.partition(" ")
-        if len(digest) != 64 or not name.strip():
-            raise DataError(f"line {number} is not '<sha256>  <name>'", url)
-        sums[name.strip().lstrip("*")] = digest.lower()
-    return sums
 
 
 def format_checksums(sums: dict[str, str]) -> bytes:

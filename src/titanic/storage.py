@@ -37,20 +37,8 @@ from titanic.errors import DataError, StorageError
 
 logger = logging.getLogger(__name__)
 
-
-class FileFormat(StrEnum):
-    """The formats data files are read and pushed in."""
-
-    CSV = "csv"
-    PARQUET = "parquet"
-
-
-def sha256_hex(content: bytes) -> str:
-    """Return the hex sha256 of some bytes."""
-    return hashlib.sha256(content).hexdigest()
-
-
 EMBEDDED = "embedded"
+CHECKSUMS = "SHA256SUMS"
 ENDPOINT_VARIABLES = ("AWS_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
 CONNECT_TIMEOUT_SECONDS = 5
 READ_TIMEOUT_SECONDS = 20
@@ -71,6 +59,31 @@ CREDENTIAL_HINT = (
     "check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN in the environment,"
     " or set data.anonymous: true for a public bucket"
 )
+
+
+class FileFormat(StrEnum):
+    """The formats data files are read and pushed in."""
+
+    CSV = "csv"
+    PARQUET = "parquet"
+
+
+def sha256_hex(content: bytes) -> str:
+    """Return the hex sha256 of some bytes."""
+    return hashlib.sha256(content).hexdigest()
+
+
+def parse_checksums(text: str, url: str) -> dict[str, str]:
+    """Parse ``sha256sum`` output (``<hex>  <name>`` lines) into a name-to-digest mapping."""
+    sums: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        digest, _, name = line.partition(" ")
+        if len(digest) != 64 or not name.strip():
+            raise DataError(f"line {number} is not '<sha256>  <name>'", url)
+        sums[name.strip().lstrip("*")] = digest.lower()
+    return sums
 
 
 @dataclass(frozen=True)
