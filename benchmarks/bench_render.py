@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from titanic.render import load_report, split_options
+from titanic.report.qmd import load_report, split_options
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -30,7 +30,8 @@ DOC = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Render"
 PLAIN = "plain script (the report's code)"
 IN_PROCESS = (
-    "from titanic.render import render_report; render_report(formats=['html'], progress=False)"
+    "from titanic.report.render import render_report;"
+    " render_report(formats=['html'], progress=False)"
 )
 
 

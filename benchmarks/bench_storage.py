@@ -20,10 +20,11 @@ from pathlib import Path
 
 from titanic.config import load_settings
 from titanic.dataset import load_dataset
-from titanic.datastore import list_files, pull, push
 from titanic.errors import StorageError
-from titanic.storage import read_bytes, resolve_location, s3_filesystem
+from titanic.io.datastore import list_files, pull, push
+from titanic.io.locations import read_bytes, resolve_location, s3_filesystem
 
+ROOT = Path(__file__).resolve().parents[1]
 REPEATS = 3
 
 
@@ -74,19 +75,25 @@ def main() -> None:
             except OSError:
                 time.sleep(0.1)
         data = load_settings(
-            overrides=["data.source=s3://bench/titanic", f"data.endpoint_url={endpoint}"]
+            ROOT / "params.yaml",
+            overrides=["data.source=s3://bench/titanic", f"data.endpoint_url={endpoint}"],
         ).data
         s3_filesystem(data).mkdir("bench")
         refused = load_settings(
-            overrides=["data.source=s3://b/p", f"data.endpoint_url=http://127.0.0.1:{free_port()}"]
+            ROOT / "params.yaml",
+            overrides=[
+                "data.source=s3://b/p",
+                f"data.endpoint_url=http://127.0.0.1:{free_port()}",
+            ],
         ).data
         quiet = load_settings(
+            ROOT / "params.yaml",
             overrides=[
                 "data.source=s3://b/p",
                 f"data.endpoint_url=http://127.0.0.1:{silent.getsockname()[1]}",
-            ]
+            ],
         ).data
-        embedded = load_settings(overrides=["data.source=embedded"]).data
+        embedded = load_settings(ROOT / "params.yaml", overrides=["data.source=embedded"]).data
         with tempfile.TemporaryDirectory() as folder:
             rows = [
                 ("load_dataset, embedded", seconds(lambda: load_dataset(embedded))),

@@ -30,9 +30,11 @@ import nbformat
 import yaml
 
 from titanic.config import load_settings
-from titanic.executors import InlineExecutor
-from titanic.render import load_report
-from titanic.sweep import SweepOptions, expand_variants, run_sweep
+from titanic.project import Project
+from titanic.report.qmd import load_report
+from titanic.sweep.executors import InlineExecutor
+from titanic.sweep.run import SweepOptions, run_sweep
+from titanic.sweep.variants import expand_variants
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -120,8 +122,8 @@ def main() -> None:
     args = parser.parse_args()
     os.chdir(ROOT)
     params_files = [path.resolve() for path in args.params]
-    variants = expand_variants(load_settings(extra_files=params_files))
-    grid = load_settings(extra_files=params_files).variants.grid
+    variants = expand_variants(load_settings(ROOT / "params.yaml", extra_files=params_files))
+    grid = load_settings(ROOT / "params.yaml", extra_files=params_files).variants.grid
     loads: dict[str, LoadSampler] = {}
     serial = None
     with tempfile.TemporaryDirectory(prefix="bench-sweep-") as temporary:
@@ -154,7 +156,9 @@ def main() -> None:
             print(f"cold sweep --jobs 1: {serial:.1f} s", flush=True)
         print(f"cached sweep: {cached:.2f} s ({cached / cold:.3f}x the cold sweep)", flush=True)
         result = run_sweep(
-            SweepOptions(params_files=(*params_files, bench_params)), InlineExecutor()
+            Project.at(ROOT),
+            SweepOptions(params_files=(*params_files, bench_params)),
+            InlineExecutor(),
         )
         assert {outcome.status for outcome in result.outcomes} == {"cached"}
         in_process = result.seconds

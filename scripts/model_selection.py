@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+from pathlib import Path
 
 import pandas as pd
 from sklearn.model_selection import RepeatedStratifiedKFold, cross_val_score
@@ -17,17 +18,19 @@ from titanic.config import load_settings
 from titanic.dataset import load_dataset, split_features_target
 from titanic.modeling.train import build_model
 
+PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 GRID = {"max_depth": [4, 6, 7, 8, None], "min_samples_leaf": [1, 2, 4]}
 
 
 def main() -> int:
     """Print mean and spread of the cross-validated accuracy for every grid point."""
-    base = load_settings()
+    base = load_settings(PARAMS)
     features, target = split_features_target(load_dataset(base.data).train)
     splitter = RepeatedStratifiedKFold(n_splits=5, n_repeats=2, random_state=base.random_state)
     rows = []
     for max_depth, min_samples_leaf in itertools.product(*GRID.values()):
         settings = load_settings(
+            PARAMS,
             overrides=[f"model.max_depth={'null' if max_depth is None else max_depth}",
                        f"model.min_samples_leaf={min_samples_leaf}"]
         )  # fmt: skip

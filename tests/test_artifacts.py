@@ -4,7 +4,7 @@ import stat
 
 import pytest
 
-from titanic.artifacts import atomic_path, write_json, write_text, write_with
+from titanic.io.atomic import atomic_path, write_json, write_text, write_with
 
 
 def test_write_replaces_the_whole_file(tmp_path):

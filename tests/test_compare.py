@@ -6,8 +6,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from titanic import compare
-from titanic.compare import BEST_BY_TEXT, ComparisonEntry, read_metrics, write_comparison
+from titanic.sweep import compare
+from titanic.sweep.compare import BEST_BY_TEXT, ComparisonEntry, read_metrics, write_comparison
 
 KEYS = ["model.n_estimators", "model.max_depth"]
 

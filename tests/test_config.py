@@ -1,17 +1,14 @@
-from pathlib import Path
-
 import pytest
 
 from titanic.config import (
     Settings,
     dump_settings,
-    find_project_root,
     load_settings,
     parse_override,
     read_yaml_mapping,
-    resolve_output_dir,
 )
 from titanic.errors import ConfigError
+from titanic.project import Project
 
 from .conftest import REPO_ROOT
 
@@ -178,8 +175,10 @@ def test_project_root_and_output_dir(tmp_path):
     (tmp_path / "params.yaml").write_text("x: 1\n")
     nested = tmp_path / "a" / "b"
     nested.mkdir(parents=True)
-    assert find_project_root(nested) == tmp_path
+    project = Project.discover(nested)
+    assert project.root == tmp_path.resolve()
+    assert project.params_file == tmp_path.resolve() / "params.yaml"
     settings = load_settings(REPO_ROOT / "params.yaml")
-    assert resolve_output_dir(settings, tmp_path) == tmp_path / "_output"
+    assert project.resolve(settings.output_dir) == tmp_path.resolve() / "_output"
     absolute = load_settings(REPO_ROOT / "params.yaml", overrides=[f"output_dir={tmp_path}/out"])
-    assert resolve_output_dir(absolute, Path("/elsewhere")) == tmp_path / "out"
+    assert Project.at("/elsewhere").resolve(absolute.output_dir) == tmp_path / "out"

@@ -61,7 +61,7 @@ def test_damaged_embedded_copy_is_refused(tmp_path, monkeypatch, kaggle_dir):
     (folder / "train.csv").write_bytes(
         (kaggle_dir / "train.csv").read_bytes().replace(b"Braund", b"Brand")
     )
-    monkeypatch.setattr("titanic.storage.embedded_data_dir", lambda: folder)
+    monkeypatch.setattr("titanic.io.locations.embedded_data_dir", lambda: folder)
     with pytest.raises(DataError, match="sha256 mismatch"):
         load_dataset(DataSettings(source="embedded", train_file="train.csv", test_file="test.csv"))
 

@@ -1,25 +1,23 @@
-"""report.qmd -> notebook -> papermill -> nbconvert/Chromium (or quarto): titanic.render."""
+"""report.qmd -> notebook -> papermill -> nbconvert/Chromium (or quarto): titanic.report.render."""
 
 import base64
 import json
 import re
 import shutil
+from pathlib import Path
 
 import nbformat
 import papermill
 import pytest
 from typer.testing import CliRunner
 
-from titanic import render
 from titanic.cli import app
 from titanic.errors import ConfigError, ReportError
-from titanic.render import (
-    export_html,
-    prepare_for_html,
-    qmd_to_notebook,
-    render_report,
-    split_options,
-)
+from titanic.project import Project
+from titanic.report import render
+from titanic.report.html import export_html, prepare_for_html
+from titanic.report.qmd import qmd_to_notebook, split_options
+from titanic.report.render import render_report
 
 from .conftest import REPO_ROOT, TINY_MODEL, write_params
 
@@ -167,9 +165,13 @@ def test_bad_parameters_fail_before_execution_naming_the_key(project, override, 
 
 def test_missing_report_and_unknown_format_are_report_errors(project):
     with pytest.raises(ReportError, match="report not found"):
-        render_report(report=project / "missing.qmd", output_dir=project / "out")
+        render_report(
+            Project.at(Path.cwd()), report=project / "missing.qmd", output_dir=project / "out"
+        )
     with pytest.raises(ReportError, match="unknown output format"):
-        render_report(formats=("docx",), report=REPORT, output_dir=project / "out")
+        render_report(
+            Project.at(Path.cwd()), formats=("docx",), report=REPORT, output_dir=project / "out"
+        )
     assert not (project / "out").exists()
 
 
@@ -193,7 +195,7 @@ def rendered(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
         patch.setattr(render.shutil, "which", _without_quarto(shutil.which))
-        result = render_report(progress=False)
+        result = render_report(Project.at(Path.cwd()), progress=False)
     return root, result
 
 
@@ -287,7 +289,7 @@ def test_a_failing_cell_is_named_and_the_previous_report_stays(rendered, tmp_pat
     previous = {path.name: path.read_bytes() for path in (first.html, first.pdf, first.metrics)}
     with pytest.MonkeyPatch.context() as patch, pytest.raises(ReportError) as caught:
         patch.chdir(root)
-        render_report(report=broken, progress=False)
+        render_report(Project.at(Path.cwd()), report=broken, progress=False)
     message = str(caught.value)
     assert caught.value.cell_index == 3
     assert "broken.qmd: cell 3 (line " in message
@@ -304,7 +306,9 @@ def test_quarto_backend_gives_the_same_metrics(rendered, tmp_path):
     root, first = rendered
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
-        result = render_report(report=REPORT, output_dir=tmp_path, progress=False)
+        result = render_report(
+            Project.at(Path.cwd()), report=REPORT, output_dir=tmp_path, progress=False
+        )
     assert result.backend == "quarto"
     assert result.html.stat().st_size > 0 and result.pdf.read_bytes().startswith(b"%PDF")
     quarto = json.loads(result.metrics.read_text())["metrics"]
@@ -321,7 +325,13 @@ def test_a_cell_over_the_timeout_is_named(project):
         encoding="utf-8",
     )
     with pytest.raises(ReportError) as caught:
-        render_report(report=report, cell_timeout=2, formats=("html",), progress=False)
+        render_report(
+            Project.at(Path.cwd()),
+            report=report,
+            cell_timeout=2,
+            formats=("html",),
+            progress=False,
+        )
     assert "slow.qmd: cell 2 (line 10) `import time` ran longer than the 2 s" in str(caught.value)
     assert caught.value.cell_index == 2
     assert not (project / "_output" / "report.html").exists()

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from titanic import report
 from titanic.errors import ConfigError
+from titanic.report import display as report
 
 
 def test_shortcuts_become_dotted_overrides_and_none_is_skipped():

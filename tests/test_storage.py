@@ -23,15 +23,17 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from titanic import storage
 from titanic.cli import app
 from titanic.config import load_settings
 from titanic.dataset import load_dataset
-from titanic.datastore import CHECKSUMS, FileFormat, list_files, parse_checksums, pull, push
 from titanic.errors import DataError, StorageError
-from titanic.storage import embedded_data_dir, read_bytes, resolve_location, s3_endpoint
+from titanic.io import locations as storage
+from titanic.io.datastore import CHECKSUMS, FileFormat, list_files, parse_checksums, pull, push
+from titanic.io.locations import embedded_data_dir, read_bytes, resolve_location, s3_endpoint
+from titanic.project import Project
 
 EMBEDDED = embedded_data_dir()
+PARAMS = Path("params.yaml")  # the test project's, in the current folder
 TINY = [
     "-P",
     "model.n_estimators=10",
@@ -122,7 +124,7 @@ def moto_auth_endpoint() -> Iterator[str]:
 def bucket(moto_endpoint: str) -> str:
     """A fresh, empty bucket, created without a region (moto refuses a LocationConstraint)."""
     name = f"titanic-{uuid.uuid4().hex[:12]}"
-    settings = load_settings(overrides=[f"data.endpoint_url={moto_endpoint}"])
+    settings = load_settings(PARAMS, overrides=[f"data.endpoint_url={moto_endpoint}"])
     storage.s3_filesystem(settings.data).mkdir(name)
     return name
 
@@ -137,7 +139,7 @@ def pushed(moto_endpoint: str, bucket: str) -> str:
 
 def data_settings(endpoint: str | None, source: str, *overrides: str):
     extra = [f"data.endpoint_url={endpoint}"] if endpoint else []
-    return load_settings(overrides=[f"data.source={source}", *extra, *overrides]).data
+    return load_settings(PARAMS, overrides=[f"data.source={source}", *extra, *overrides]).data
 
 
 def invoke(*args: str):
@@ -187,7 +189,7 @@ def test_endpoint_prefers_params_then_ssp_cloud_bare_host_then_generic(monkeypat
 def test_credentials_in_urls_are_refused_without_echoing_them(key, value):
     overrides = ["data.source=s3://bucket/prefix", f"{key}={value}"]
     with pytest.raises(DataError, match=f"{key} must not hold credentials") as caught:
-        resolve_location(load_settings(overrides=overrides).data)
+        resolve_location(load_settings(PARAMS, overrides=overrides).data)
     assert "hunter2secret" not in str(caught.value)
 
 
@@ -323,7 +325,7 @@ def https_server() -> Iterator[str]:
 
 def test_public_http_link_reads_the_same_bytes(https_server, tmp_path):
     dataset = load_dataset(data_settings(None, f"{https_server}/"))
-    embedded = load_dataset(load_settings().data)
+    embedded = load_dataset(load_settings(PARAMS).data)
     assert [file.sha256 for file in dataset.files] == [file.sha256 for file in embedded.files]
     pull(data_settings(None, https_server), tmp_path / "raw")
     assert (tmp_path / "raw" / "test.csv").read_bytes() == (EMBEDDED / "test.csv").read_bytes()
@@ -514,11 +516,12 @@ def test_credentials_reach_no_log_and_no_output_file(moto_endpoint, pushed, tmp_
 def test_report_rendered_from_s3_has_the_embedded_metrics_and_no_secret(
     moto_endpoint, pushed, embedded_metrics, tmp_path
 ):
-    from titanic.render import render_report
+    from titanic.report.render import render_report
 
     overrides = [f"data.source={pushed}", f"data.endpoint_url={moto_endpoint}"]
     tiny = [value for value in TINY if value != "-P"]
     result = render_report(
+        Project.at(Path.cwd()),
         overrides=[*overrides, *tiny],
         output_dir=tmp_path / "report",
         formats=("html",),

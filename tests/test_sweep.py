@@ -8,33 +8,33 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from titanic import sweep
 from titanic.cli import app
 from titanic.config import load_settings
 from titanic.errors import ConfigError, ReportError, SweepError
-from titanic.executors import InlineExecutor, LocalProcessExecutor
-from titanic.sweep import (
-    SweepOptions,
+from titanic.project import Project
+from titanic.sweep import cache, worker
+from titanic.sweep.cache import (
     cache_components,
     cache_key,
     data_fingerprint,
-    expand_variants,
-    is_kernel_start_error,
-    run_sweep,
     source_fingerprint,
     stale_reason,
-    variant_name,
 )
+from titanic.sweep.executors import InlineExecutor, LocalProcessExecutor
+from titanic.sweep.run import SweepOptions, SweepResult, run_sweep
+from titanic.sweep.variants import MAX_NAME_LENGTH, expand_variants, variant_name
+from titanic.sweep.worker import is_kernel_start_error
 
 from .conftest import REPO_ROOT, TINY_MODEL, write_params
 
+PARAMS = Path("params.yaml")  # the test project's, in the current folder
 runner = CliRunner()
 GRID = {"model.n_estimators": [10, 20], "model.max_depth": [2, 3, None]}
 
 
 def settings_with(project: Path, variants: dict) -> object:
     write_params(project, **TINY_MODEL, variants=variants)
-    return load_settings()
+    return load_settings(PARAMS)
 
 
 # --- expansion -----------------------------------------------------------------------------
@@ -87,7 +87,7 @@ def test_names_are_filesystem_safe_stable_and_distinct():
     assert variant_name({"split.cv_folds": 2, "model.cv_folds": 3}) == (
         "split.cv_folds-2_model.cv_folds-3"
     )
-    assert len(variant_name({"data.source": "x" * 400})) <= sweep.MAX_NAME_LENGTH
+    assert len(variant_name({"data.source": "x" * 400})) <= MAX_NAME_LENGTH
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,7 @@ def test_names_are_filesystem_safe_stable_and_distinct():
 def test_unknown_keys_are_refused_when_the_parameters_load(project, variants, fragments):
     write_params(project, **TINY_MODEL, variants=variants)
     with pytest.raises(ConfigError) as caught:
-        load_settings()
+        load_settings(PARAMS)
     for fragment in fragments:
         assert fragment in str(caught.value)
 
@@ -143,7 +143,7 @@ def key_inputs(project, data_copy, monkeypatch):
     (project / "uv.lock").write_text("version = 1\n", encoding="utf-8")
     package = project / "package"
     shutil.copytree(REPO_ROOT / "src" / "titanic", package, ignore=shutil.ignore_patterns("data"))
-    monkeypatch.setattr(sweep, "PACKAGE_DIR", package)
+    monkeypatch.setattr(cache, "PACKAGE_DIR", package)
     return SimpleNamespace(project=project, data=data_copy, package=package)
 
 
@@ -151,8 +151,8 @@ def keys_of(inputs, grid) -> dict[str, str]:
     write_params(
         inputs.project, **TINY_MODEL, data={"source": str(inputs.data)}, variants={"grid": grid}
     )
-    settings = load_settings()
-    sources = source_fingerprint(inputs.project / "report.qmd", inputs.project)
+    settings = load_settings(PARAMS)
+    sources = source_fingerprint(inputs.project / "report.qmd", inputs.project / "uv.lock")
     data = data_fingerprint(settings.data)
     return {
         variant.name: cache_key(cache_components(variant, sources, data))
@@ -225,7 +225,7 @@ class FakeRender:
         self.failures = failures or {}
 
     def __call__(
-        self, overrides, params_files, output_dir, formats, report, cell_timeout, progress
+        self, project, overrides, params_files, output_dir, formats, report, cell_timeout, progress
     ):
         assert formats == ("html",) and progress is False and report.name == "report.qmd"
         name = output_dir.name
@@ -264,8 +264,10 @@ def fake_project(project):
     return project
 
 
-def sweep_once(render, **options) -> sweep.SweepResult:
-    return run_sweep(SweepOptions(**options), InlineExecutor(), render=render)
+def sweep_once(render, **options) -> SweepResult:
+    return run_sweep(
+        Project.at(Path.cwd()), SweepOptions(**options), InlineExecutor(), render=render
+    )
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
@@ -347,7 +349,7 @@ def test_only_runs_the_named_variants(fake_project):
 
 
 def test_a_kernel_that_fails_to_start_is_retried(fake_project, monkeypatch):
-    monkeypatch.setattr(sweep, "RETRY_DELAY_SECONDS", 0)
+    monkeypatch.setattr(worker, "RETRY_DELAY_SECONDS", 0)
     port_clash = ReportError("papermill failed")
     port_clash.__cause__ = RuntimeError("Kernel didn't respond in 60 seconds")
     render = FakeRender(
@@ -457,5 +459,5 @@ def test_a_params_file_grid_replaces_params_yaml_grid(project):
     )
     extra = project / "extra.yaml"
     extra.write_text(yaml.safe_dump({"variants": {"grid": {"model.max_depth": [5]}}}))
-    variants = expand_variants(load_settings(extra_files=[extra]))
+    variants = expand_variants(load_settings(PARAMS, extra_files=[extra]))
     assert [variant.name for variant in variants] == ["max_depth-5", "a"]

@@ -18,31 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from titanic.errors import ConfigError
 
-PARAMS_FILENAME = "params.yaml"
 FEATURE_GROUPS = ("title", "sex", "pclass", "age", "fare", "family", "port", "cabin", "ticket")
 FeatureGroup = Literal[
     "title", "sex", "pclass", "age", "fare", "family", "port", "cabin", "ticket"
 ]
-
-
-def find_project_root(start: Path | None = None) -> Path:
-    """Return the nearest folder, from ``start`` upwards, that holds a params.yaml.
-
-    Parameters
-    ----------
-    start : Path, optional
-        Where to start looking; the current directory by default.
-
-    Returns
-    -------
-    Path
-        That folder, or ``start`` itself when no parent holds a params.yaml.
-    """
-    start = (start or Path.cwd()).resolve()
-    for folder in (start, *start.parents):
-        if (folder / PARAMS_FILENAME).is_file():
-            return folder
-    return start
 
 
 class _Section(BaseModel):
@@ -366,7 +345,7 @@ def _is_type_tag(part: str | int) -> bool:
 
 
 def load_settings(
-    params_file: Path | None = None,
+    params_file: Path,
     extra_files: Iterable[Path] = (),
     overrides: Iterable[str] = (),
 ) -> Settings:
@@ -374,8 +353,8 @@ def load_settings(
 
     Parameters
     ----------
-    params_file : Path, optional
-        The base file; ``params.yaml`` of the project root by default.
+    params_file : Path
+        The base file, usually the project's params.yaml.
     extra_files : iterable of Path
         Partial parameter files merged in order on top of the base.
     overrides : iterable of str
@@ -390,26 +369,19 @@ def load_settings(
 
 
 def merge_layers(
-    params_file: Path | None = None,
+    params_file: Path,
     extra_files: Iterable[Path] = (),
     overrides: Iterable[str] = (),
 ) -> tuple[dict[str, Any], _Layers]:
     """Merge the parameter layers without validating them (see :func:`load_settings`)."""
-    base = params_file or find_project_root() / PARAMS_FILENAME
     layers = _Layers()
-    layers.merge(read_yaml_mapping(base), origin=base.name)
+    layers.merge(read_yaml_mapping(params_file), origin=params_file.name)
     for extra in extra_files:
         layers.merge(read_yaml_mapping(extra), origin=extra.name)
     for text in overrides:
         key, value = parse_override(text)
         layers.set_dotted(key, value, origin=f"-P {text}")
     return layers.values, layers
-
-
-def resolve_output_dir(settings: Settings, root: Path | None = None) -> Path:
-    """Return the output folder, relative paths taken from the project root."""
-    path = Path(settings.output_dir)
-    return path if path.is_absolute() else (root or find_project_root()) / path
 
 
 def dump_settings(settings: Settings) -> str:

@@ -6,6 +6,7 @@ import csv
 import io
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import pandas as pd
@@ -14,15 +15,8 @@ from pandera.errors import SchemaErrors
 
 from titanic.config import DataSettings
 from titanic.errors import DataError
-from titanic.storage import (
-    CHECKSUMS,
-    EMBEDDED,
-    Location,
-    parse_checksums,
-    read_bytes,
-    resolve_location,
-    sha256_hex,
-)
+from titanic.io.checksums import CHECKSUMS, parse_checksums, sha256_hex
+from titanic.io.locations import EMBEDDED, Location, read_bytes, resolve_location
 
 logger = logging.getLogger(__name__)
 
@@ -209,13 +203,15 @@ def read_table(
     return frame, DataFile(role, url, digest, len(frame), frame.shape[1])
 
 
-def load_dataset(data: DataSettings) -> Dataset:
+def load_dataset(data: DataSettings, root: Path | None = None) -> Dataset:
     """Load and validate the training and test files named by the ``data`` section.
 
     Parameters
     ----------
     data : DataSettings
         Source, file names, endpoint and expected checksums.
+    root : Path, optional
+        The project root, where a relative local ``data.source`` starts.
 
     Returns
     -------
@@ -227,7 +223,7 @@ def load_dataset(data: DataSettings) -> Dataset:
     DataError
         On any missing, unreadable, corrupted or invalid file.
     """
-    location = resolve_location(data)
+    location = resolve_location(data, root)
     expected = dict(data.sha256 or {})
     if data.source == EMBEDDED:
         # The shipped copy is always checked: a wheel built from a damaged checkout must fail.

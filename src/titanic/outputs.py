@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from titanic.analysis import Analysis, metrics_document
-from titanic.artifacts import write_figure, write_json, write_model, write_text
 from titanic.config import Settings, dump_settings
 from titanic.dataset import Dataset
+from titanic.io.atomic import write_figure, write_json, write_model, write_text
 from titanic.plots import confusion_matrix_heatmap, importance_plot, roc_curve_plot
 
 

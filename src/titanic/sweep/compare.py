@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from titanic.artifacts import write_json, write_text
+from titanic.io.atomic import write_json, write_text
 from titanic.provenance import utc_timestamp
 
 if TYPE_CHECKING:  # drawn only when a figure's data changed: a cached sweep never imports them

@@ -6,7 +6,6 @@ Every copy is checked with sha256. A SHA256SUMS file travels beside the data (``
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import os
@@ -19,16 +18,14 @@ from pathlib import Path
 from titanic.config import DataSettings
 from titanic.dataset import parse_table
 from titanic.errors import DataError, StorageError
-from titanic.storage import (
-    CHECKSUMS,
+from titanic.io.checksums import CHECKSUMS, file_sha256, parse_checksums, sha256_hex
+from titanic.io.locations import (
     EMBEDDED,
     REMOTE_ERRORS,
     FileFormat,
     Location,
-    parse_checksums,
     read_bytes,
     resolve_location,
-    sha256_hex,
     storage_errors,
     translate_error,
 )
@@ -36,7 +33,6 @@ from titanic.storage import (
 logger = logging.getLogger(__name__)
 
 EMBEDDED_FILES = ("train.csv", "test.csv")
-CHUNK_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -116,6 +112,7 @@ def push(
     destination: str | None = None,
     from_dir: Path | None = None,
     file_format: FileFormat | None = None,
+    root: Path | None = None,
 ) -> list[StoredFile]:
     """Upload the embedded data (or ``from_dir``'s copy) and a SHA256SUMS beside it.
 
@@ -130,6 +127,8 @@ def push(
         A local copy to upload instead of the embedded one.
     file_format : FileFormat, optional
         Convert to CSV or Parquet first; ``None`` uploads the files unchanged.
+    root : Path, optional
+        The project root, where a relative destination folder starts.
 
     Returns
     -------
@@ -147,7 +146,7 @@ def push(
             f"cannot push to {target_source!r}: give --to s3://bucket/prefix (or a folder),"
             " or set data.source to one"
         )
-    target = resolve_location(data.model_copy(update={"source": target_source}))
+    target = resolve_location(data.model_copy(update={"source": target_source}), root)
     if from_dir is None:
         origin = resolve_location(data.model_copy(update={"source": EMBEDDED}))
         names: Iterable[str] = EMBEDDED_FILES
@@ -179,7 +178,9 @@ def _upload(target: Location, name: str, content: bytes) -> StoredFile:
     return StoredFile(name, url, len(content), digest, digest)
 
 
-def pull(data: DataSettings, destination: Path, verify: bool = True) -> list[StoredFile]:
+def pull(
+    data: DataSettings, destination: Path, verify: bool = True, root: Path | None = None
+) -> list[StoredFile]:
     """Download the train and test files of ``data.source`` into a folder, checked with sha256.
 
     Each file goes to a temporary name first; only when every file matches its checksum are
@@ -194,6 +195,8 @@ def pull(data: DataSettings, destination: Path, verify: bool = True) -> list[Sto
         The local folder (created when missing).
     verify : bool
         Refuse files without an expected checksum; ``False`` only records what arrived.
+    root : Path, optional
+        The project root, where a relative local ``data.source`` starts.
 
     Raises
     ------
@@ -201,7 +204,7 @@ def pull(data: DataSettings, destination: Path, verify: bool = True) -> list[Sto
         On a missing file or bucket, an unreachable endpoint, refused access, or a checksum
         mismatch; naming the URL.
     """
-    location = resolve_location(data)
+    location = resolve_location(data, root)
     expected = dict(read_checksums(location))
     expected.update(data.sha256 or {})
     names = (data.train_file, data.test_file)
@@ -267,24 +270,17 @@ def _download(
     return StoredFile(name, url, temporary.stat().st_size, digest, expected_sha256)
 
 
-def file_sha256(path: Path) -> str:
-    """Return the hex sha256 of a local file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def list_files(data: DataSettings) -> list[StoredFile]:
+def list_files(data: DataSettings, root: Path | None = None) -> list[StoredFile]:
     """List the files of ``data.source`` with their size and sha256 (each one is read).
+
+    A relative local ``data.source`` starts at ``root``, the project root, when given.
 
     Raises
     ------
     DataError
         When the location is empty or missing, or cannot be reached.
     """
-    location = resolve_location(data)
+    location = resolve_location(data, root)
     with storage_errors(location, location.display):
         entries = location.filesystem.ls(location.root, detail=True)
     files = sorted(

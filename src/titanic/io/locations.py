@@ -9,7 +9,6 @@ URL that carries any (``https://user:secret@host``) is refused, because ``data.s
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Iterator
@@ -32,13 +31,12 @@ from botocore.exceptions import (
 )
 from fsspec.spec import AbstractFileSystem
 
-from titanic.config import DataSettings, find_project_root
+from titanic.config import DataSettings
 from titanic.errors import DataError, StorageError
 
 logger = logging.getLogger(__name__)
 
 EMBEDDED = "embedded"
-CHECKSUMS = "SHA256SUMS"
 ENDPOINT_VARIABLES = ("AWS_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
 CONNECT_TIMEOUT_SECONDS = 5
 READ_TIMEOUT_SECONDS = 20
@@ -66,24 +64,6 @@ class FileFormat(StrEnum):
 
     CSV = "csv"
     PARQUET = "parquet"
-
-
-def sha256_hex(content: bytes) -> str:
-    """Return the hex sha256 of some bytes."""
-    return hashlib.sha256(content).hexdigest()
-
-
-def parse_checksums(text: str, url: str) -> dict[str, str]:
-    """Parse ``sha256sum`` output (``<hex>  <name>`` lines) into a name-to-digest mapping."""
-    sums: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        digest, _, name = line.partition(" ")
-        if len(digest) != 64 or not name.strip():
-            raise DataError(f"line {number} is not '<sha256>  <name>'", url)
-        sums[name.strip().lstrip("*")] = digest.lower()
-    return sums
 
 
 @dataclass(frozen=True)
@@ -191,7 +171,8 @@ def resolve_location(data: DataSettings, root: Path | None = None) -> Location:
     data : DataSettings
         The ``data`` section of the parameters.
     root : Path, optional
-        Folder that relative local paths start from; the project root by default.
+        Folder that relative local paths start from (the project root); without it they are
+        taken as they are.
 
     Raises
     ------
@@ -206,7 +187,7 @@ def resolve_location(data: DataSettings, root: Path | None = None) -> Location:
     if not rest:
         folder = Path(source).expanduser()
         if not folder.is_absolute():
-            folder = (root or find_project_root()) / folder
+            folder = root / folder if root else folder
         return Location(fsspec.filesystem("file"), str(folder), str(folder), "local")
     refuse_credentials_in_url(source, "data.source")
     if protocol in {"http", "https"}:

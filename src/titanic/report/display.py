@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from titanic.config import Settings, dump_settings, find_project_root, load_settings
+from titanic.config import Settings, dump_settings, load_settings
 from titanic.dataset import ID_COLUMN, TARGET
 from titanic.provenance import git_state, package_versions, utc_timestamp
 
 if TYPE_CHECKING:
-    # Types only: titanic.render imports this module for report_settings, and should not pay
+    # Types only: titanic.report.render imports this module for report_settings, and should not pay
     # for scikit-learn and matplotlib in the process that only drives the kernel.
     from matplotlib.figure import Figure
 
@@ -79,7 +79,8 @@ def report_settings(
     Parameters
     ----------
     params_file : str or Path
-        The base parameter file; relative paths start from the project root.
+        The base parameter file; a relative path starts from the current folder
+        (the project root, where Quarto and ``titanic render`` run the report).
     overrides : iterable of str
         ``section.key=value`` strings, as given to ``-P``.
     extra_files : iterable of str or Path
@@ -97,10 +98,8 @@ def report_settings(
     ConfigError
         Naming every unknown key or bad value.
     """
-    root = find_project_root()
-    base = Path(params_file)
     return load_settings(
-        base if base.is_absolute() else root / base,
+        Path(params_file),
         extra_files=[Path(extra) for extra in extra_files],
         overrides=[*overrides, *shortcut_overrides(**shortcuts)],
     )
@@ -350,10 +349,9 @@ class Clock:
 
 
 def reproducibility_tables(
-    settings: Settings, dataset: Dataset, clock: Clock, root: Path | None = None
+    settings: Settings, dataset: Dataset, clock: Clock, root: Path
 ) -> tuple[Markdown, Markdown]:
     """Return what produced the report: run facts (git, data, time), then versions."""
-    root = root or find_project_root()
     git = git_state(root)
     facts = {
         "data source": dataset.source,

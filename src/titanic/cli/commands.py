@@ -27,20 +27,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from titanic import __version__
-from titanic.config import (
-    Settings,
-    dump_settings,
-    find_project_root,
-    load_settings,
-    resolve_output_dir,
-)
+from titanic.config import Settings, dump_settings, load_settings
 from titanic.errors import SweepError, TitanicError
-from titanic.executors import LocalProcessExecutor
-from titanic.storage import FileFormat, cap_transport_logging
+from titanic.io.locations import FileFormat, cap_transport_logging
+from titanic.project import Project
+from titanic.sweep.executors import LocalProcessExecutor
 
 if TYPE_CHECKING:
     from titanic.analysis import Analysis
-    from titanic.datastore import StoredFile
+    from titanic.io.datastore import StoredFile
 
 app = typer.Typer(
     name="titanic",
@@ -137,9 +132,16 @@ def handle_errors(command: Command) -> Command:
     return wrapper  # type: ignore[return-value]
 
 
-def settings_from(params: list[Path] | None, overrides: list[str] | None) -> Settings:
-    """Load params.yaml of the project root, then the --params files, then the -P overrides."""
-    return load_settings(extra_files=params or (), overrides=overrides or ())
+def current_project() -> Project:
+    """Return the project of the folder the command was started in (or a folder above it)."""
+    return Project.discover(Path.cwd())
+
+
+def settings_from(
+    project: Project, params: list[Path] | None, overrides: list[str] | None
+) -> Settings:
+    """Load the project's params.yaml, then the --params files, then the -P overrides."""
+    return load_settings(project.params_file, extra_files=params or (), overrides=overrides or ())
 
 
 def _metrics_table(analysis: Analysis) -> Table:
@@ -157,15 +159,18 @@ def _metrics_table(analysis: Analysis) -> Table:
 @handle_errors
 def run(params: ParamsFiles = None, overrides: Overrides = None) -> None:
     """Train and evaluate; print metrics and confusion matrix; write OUTPUT_DIR/metrics.json."""
-    settings = settings_from(params, overrides)  # before the heavy imports: bad input fails fast
+    project = current_project()
+    settings = settings_from(
+        project, params, overrides
+    )  # before the heavy imports: bad input fails fast
     from titanic.analysis import run_analysis
     from titanic.dataset import load_dataset
     from titanic.outputs import write_run_outputs
 
-    dataset = load_dataset(settings.data)
+    dataset = load_dataset(settings.data, project.root)
     analysis = run_analysis(settings, dataset)
-    folder = resolve_output_dir(settings)
-    write_run_outputs(folder, settings, dataset, analysis, find_project_root())
+    folder = project.resolve(settings.output_dir)
+    write_run_outputs(folder, settings, dataset, analysis, project.root)
     accuracy = analysis.metrics["accuracy"]
     stdout.print(
         f"Accuracy on the {len(analysis.split.x_validation)} held-out rows: {accuracy:.1%}"
@@ -189,15 +194,18 @@ def predict(
     ] = None,
 ) -> None:
     """Fit on every labelled row and write a Kaggle submission (PassengerId,Survived)."""
-    settings = settings_from(params, overrides)  # before the heavy imports: bad input fails fast
+    project = current_project()
+    settings = settings_from(
+        project, params, overrides
+    )  # before the heavy imports: bad input fails fast
     from titanic.analysis import fit_on_all_rows
-    from titanic.artifacts import write_csv
     from titanic.dataset import load_dataset
+    from titanic.io.atomic import write_csv
     from titanic.modeling.predict import predict_survival, submission_frame
 
-    dataset = load_dataset(settings.data)
+    dataset = load_dataset(settings.data, project.root)
     predictions = predict_survival(fit_on_all_rows(settings, dataset), dataset.test)
-    target = output or resolve_output_dir(settings) / "submission.csv"
+    target = output or project.resolve(settings.output_dir) / "submission.csv"
     write_csv(target, submission_frame(predictions))
     survivors = int(predictions["Survived"].sum())
     stdout.print(
@@ -224,9 +232,10 @@ def render(
     ] = 600,
 ) -> None:
     """Render report.qmd to OUTPUT_DIR/report.html and report.pdf, with or without Quarto."""
-    from titanic.render import render_report
+    from titanic.report.render import render_report
 
     result = render_report(
+        current_project(),
         overrides=overrides or (),
         params_files=params or (),
         output_dir=output_dir,
@@ -258,7 +267,8 @@ def sweep(
     ] = None,
 ) -> None:
     """Render the report for every variant in params.yaml; write OUTPUT_DIR/variants/index.html."""
-    from titanic.sweep import WORKER_MODULES, SweepOptions, SweepProgress, run_sweep, sweep_table
+    from titanic.cli.display import SweepProgress, sweep_table
+    from titanic.sweep.run import WORKER_MODULES, SweepOptions, run_sweep
 
     options = SweepOptions(
         params_files=tuple(params or ()),
@@ -267,7 +277,7 @@ def sweep(
         only=tuple(only or ()),
     )
     with LocalProcessExecutor(jobs, preload=WORKER_MODULES) as executor:
-        result = run_sweep(options, executor, SweepProgress(stderr))
+        result = run_sweep(current_project(), options, executor, SweepProgress(stderr))
     stdout.print(sweep_table(result))
     stdout.print(f"Comparison page: {result.index}", highlight=False)
     failed = [outcome.variant.name for outcome in result.with_status("failed")]
@@ -283,7 +293,9 @@ def sweep(
 @handle_errors
 def show_params(params: ParamsFiles = None, overrides: Overrides = None) -> None:
     """Print the resolved parameters (params.yaml, then --params, then -P) as YAML."""
-    stdout.print(dump_settings(settings_from(params, overrides)), end="", highlight=False)
+    stdout.print(
+        dump_settings(settings_from(current_project(), params, overrides)), end="", highlight=False
+    )
 
 
 data_app = typer.Typer(
@@ -325,10 +337,11 @@ def data_push(
     ] = None,
 ) -> None:
     """Upload the embedded data (or a local copy) and its SHA256SUMS to object storage."""
-    from titanic.datastore import push
+    from titanic.io.datastore import push
 
-    settings = settings_from(params, overrides)
-    pushed = push(settings.data, to, from_dir, file_format)
+    project = current_project()
+    settings = settings_from(project, params, overrides)
+    pushed = push(settings.data, to, from_dir, file_format, project.root)
     _print_files("Uploaded (sha256, bytes, SHA256SUMS entry, url):", pushed)
     destination = to or settings.data.source
     stdout.print(
@@ -353,23 +366,25 @@ def data_pull(
     ] = True,
 ) -> None:
     """Download data.source's train and test files, checked against their sha256."""
-    from titanic.datastore import pull
+    from titanic.io.datastore import pull
 
-    settings = settings_from(params, overrides)
-    folder = to if to.is_absolute() else find_project_root() / to
-    _print_files(f"Downloaded into {folder}:", pull(settings.data, folder, verify))
+    project = current_project()
+    settings = settings_from(project, params, overrides)
+    folder = project.resolve(to)
+    _print_files(f"Downloaded into {folder}:", pull(settings.data, folder, verify, project.root))
 
 
 @data_app.command("ls")
 @handle_errors
 def data_ls(params: ParamsFiles = None, overrides: Overrides = None) -> None:
     """List the files at data.source with their size and sha256."""
-    from titanic.datastore import list_files
+    from titanic.io.datastore import list_files
 
-    settings = settings_from(params, overrides)
+    project = current_project()
+    settings = settings_from(project, params, overrides)
     _print_files(
         f"{settings.data.source} (sha256, bytes, SHA256SUMS entry, url):",
-        list_files(settings.data),
+        list_files(settings.data, project.root),
     )
 
 

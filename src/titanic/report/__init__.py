@@ -1,0 +1,1 @@
+"""The literate report: report.qmd to a notebook, executed, typeset to HTML and PDF, published."""

@@ -1,0 +1,99 @@
+"""Execute the report's notebook with papermill, naming the failing cell on an error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat import NotebookNode
+from papermill.exceptions import PapermillExecutionError
+
+from titanic.errors import ReportError
+from titanic.report.qmd import KERNEL_NAME, split_options
+
+
+def _first_code_line(source: str) -> str:
+    _, code = split_options(source)
+    return next((line.strip() for line in code.splitlines() if line.strip()), "")
+
+
+def _failing_cell(notebook: NotebookNode, source: str) -> tuple[int | None, int | None]:
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and cell.source == source:
+            info = cell.metadata.get("titanic", {})
+            return info.get("cell"), info.get("line")
+    return None, None
+
+
+def _timed_out_cell(notebook: NotebookNode, message: str) -> NotebookNode | None:
+    """Find the cell that nbclient's timeout message previews (its source, or first lines)."""
+    for cell in notebook.cells:
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        head = str(cell.source.strip().split("\n")[:5])
+        if f"\n{cell.source}\n" in message or f"\n{head}\n" in message:
+            return cell
+    return None
+
+
+def execute_report(
+    notebook: NotebookNode,
+    staging: Path,
+    parameters: dict[str, Any],
+    origin: str,
+    cell_timeout: int,
+    progress: bool,
+    cwd: Path,
+) -> Path:
+    """Execute the notebook with papermill into ``staging/report.ipynb``.
+
+    Raises
+    ------
+    ReportError
+        Naming the failing cell (number in the report and line) and its first line of code.
+    """
+    source_path = staging / "report.source.ipynb"
+    executed_path = staging / "report.ipynb"
+    nbformat.write(notebook, source_path)
+    try:
+        papermill.execute_notebook(
+            str(source_path),
+            str(executed_path),
+            parameters=parameters,
+            kernel_name=KERNEL_NAME,
+            progress_bar=progress,
+            request_save_on_cell_execute=False,
+            execution_timeout=cell_timeout,
+            cwd=str(cwd),
+            # The kernel's own log (TCP transport notice, shutdown interrupt) is noise here.
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+        )
+    except PapermillExecutionError as err:
+        number, line = _failing_cell(notebook, err.source)
+        where = f"cell {number} (line {line})" if number else f"cell [{err.exec_count}]"
+        raise ReportError(
+            f"{origin}: {where} failed: `{_first_code_line(err.source)}`:"
+            f" {err.ename}: {err.evalue}",
+            number,
+        ) from err
+    except CellTimeoutError as err:
+        cell = _timed_out_cell(notebook, str(err))
+        if cell is None:
+            where, number = "a cell", None
+        else:
+            number = cell.metadata["titanic"]["cell"]
+            where = f"cell {number} (line {cell.metadata['titanic']['line']})"
+            where += f" `{_first_code_line(cell.source)}`"
+        raise ReportError(
+            f"{origin}: {where} ran longer than the {cell_timeout} s cell timeout;"
+            " raise it with --cell-timeout",
+            number,
+        ) from err
+    except DeadKernelError as err:
+        raise ReportError(f"{origin}: the kernel died during execution ({err})") from err
+    finally:
+        source_path.unlink(missing_ok=True)
+    return executed_path

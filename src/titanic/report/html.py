@@ -1,0 +1,132 @@
+"""The fallback HTML: Quarto's cell options applied for nbconvert, one self-contained page."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import yaml
+from nbconvert import HTMLExporter
+from nbformat import NotebookNode
+from pygments.formatters.html import HtmlFormatter
+
+from titanic.report.qmd import split_options
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+TEMPLATE_NAME = "titanic_report"
+_CROSS_REFERENCE = re.compile(r"@((?:fig|tbl)-[A-Za-z0-9_-]+)")
+
+
+def _numbering(cells: Sequence[NotebookNode]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    counts = {"fig": 0, "tbl": 0}
+    for cell in cells:
+        if cell.cell_type != "code":
+            continue
+        label = str(split_options(cell.source)[0].get("label", ""))
+        kind = label.split("-", 1)[0]
+        if kind in counts and label not in names:
+            counts[kind] += 1
+            names[label] = f"{'Figure' if kind == 'fig' else 'Table'} {counts[kind]}"
+    return names
+
+
+def _link_references(text: str, names: dict[str, str]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        label = match.group(1)
+        return f"[{names[label]}](#{label})" if label in names else match.group(0)
+
+    return _CROSS_REFERENCE.sub(replace, text)
+
+
+def _front_matter_of(notebook: NotebookNode) -> dict[str, Any]:
+    first = notebook.cells[0] if notebook.cells else None
+    if first is None or first.cell_type != "raw":
+        return {}
+    loaded = yaml.safe_load(first.source.strip().strip("-")) or {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def prepare_for_html(notebook: NotebookNode) -> tuple[NotebookNode, dict[str, Any]]:
+    """Apply Quarto's cell options for nbconvert: hide, fold, caption, number, cross-reference.
+
+    Returns a copy of the notebook whose code cells carry a ``report`` metadata entry read by
+    the template, and the front matter (title, subtitle, date).
+    """
+    copy = nbformat.from_dict(notebook)
+    names = _numbering(copy.cells)
+    cells = []
+    for cell in copy.cells:
+        if cell.cell_type == "markdown":
+            cell.source = _link_references(cell.source, names)
+        elif cell.cell_type == "code":
+            options, code = split_options(cell.source)
+            if options.get("include") is False:
+                continue
+            label = str(options.get("label", ""))
+            injected = "injected-parameters" in cell.metadata.get("tags", [])
+            cell.source = code
+            cell.metadata["report"] = {
+                "echo": options.get("echo", True) is not False and bool(code.strip()),
+                "summary": "Parameters of this run" if injected else "Code",
+                "label": label if label in names else "",
+                "number": names.get(label, ""),
+                "caption": options.get("fig-cap") or options.get("tbl-cap") or "",
+                "kind": label.split("-", 1)[0] if label in names else "",
+                "alt": options.get("fig-alt") or options.get("fig-cap") or "figure",
+            }
+            outputs = []
+            for output in cell.get("outputs", []):
+                if output.output_type == "stream" and output.name == "stderr":
+                    continue  # warning: false, as in _quarto.yml
+                if "text/markdown" in output.get("data", {}):
+                    markdown = output.data["text/markdown"]
+                    output.data["text/markdown"] = _link_references(markdown, names)
+                outputs.append(output)
+            cell.outputs = outputs
+        cells.append(cell)
+    copy.cells = cells
+    front = _front_matter_of(copy)
+    if front.get("date") == "today":
+        front["date"] = date.today().isoformat()
+    return copy, front
+
+
+def _table_of_contents(html: str) -> str:
+    headings = re.findall(r'<h2 id="([^"]+)">(.*?)<a class="anchor-link"', html)
+    if not headings:
+        return ""
+    items = "".join(
+        f'<li><a href="#{anchor}">{re.sub(r"<[^>]+>", "", text)}</a></li>'
+        for anchor, text in headings
+    )
+    return f'<nav class="toc"><h2 class="toc-title">Contents</h2><ul>{items}</ul></nav>'
+
+
+def export_html(notebook: NotebookNode) -> str:
+    """Return a single self-contained HTML page for an executed notebook.
+
+    Images are inline ``data:`` URIs, the style sheet is inline and the page has no script:
+    it loads nothing from the network. Code is folded in ``<details>`` and hidden in print.
+    """
+    prepared, front = prepare_for_html(notebook)
+    exporter = HTMLExporter(
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(TEMPLATE_DIR)],
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    resources = {
+        "report": {
+            "title": str(front.get("title", "Report")),
+            "subtitle": str(front.get("subtitle", "")),
+            "date": str(front.get("date", "")),
+            "pygments_css": HtmlFormatter(style="friendly").get_style_defs(".highlight"),
+        }
+    }
+    html, _ = exporter.from_notebook_node(prepared, resources=resources)
+    return html.replace("<!--toc-->", _table_of_contents(html), 1)

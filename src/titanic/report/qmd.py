@@ -1,0 +1,154 @@
+"""Convert report.qmd (Quarto Markdown with ``{python}`` cells) to a notebook for papermill."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import yaml
+from nbformat import NotebookNode
+
+from titanic.errors import ReportError
+
+PARAMETERS_TAG = "parameters"
+KERNEL_NAME = "python3"
+KERNELSPEC = {"name": KERNEL_NAME, "display_name": "Python 3 (ipykernel)", "language": "python"}
+_FENCE_OPEN = re.compile(r"^```\{python\b[^}]*\}\s*$")
+_FENCE_CLOSE = re.compile(r"^```\s*$")
+_OPTION = re.compile(r"^#\|\s?(.*)$")
+
+
+def split_options(source: str) -> tuple[dict[str, Any], str]:
+    """Split a code cell's leading ``#|`` lines from its code.
+
+    Returns
+    -------
+    tuple
+        The options as a mapping (YAML), and the code without the option lines.
+
+    Raises
+    ------
+    ReportError
+        When the option lines are not valid YAML mapping entries.
+    """
+    lines = source.splitlines()
+    options: list[str] = []
+    while lines and (match := _OPTION.match(lines[0])):
+        options.append(match.group(1))
+        lines.pop(0)
+    try:
+        parsed = yaml.safe_load("\n".join(options)) if options else {}
+    except yaml.YAMLError as err:
+        raise ReportError(f"malformed #| cell options: {' / '.join(options)}") from err
+    if not isinstance(parsed, dict):
+        raise ReportError(f"#| cell options must be 'key: value' lines: {' / '.join(options)}")
+    return parsed, "\n".join(lines)
+
+
+def _markdown_cell(lines: list[str]) -> NotebookNode | None:
+    text = "\n".join(lines).strip("\n")
+    return nbformat.v4.new_markdown_cell(text) if text.strip() else None
+
+
+def _code_cell(lines: list[str], number: int, line: int, origin: str) -> NotebookNode:
+    source = "\n".join(lines)
+    try:
+        options, _ = split_options(source)
+    except ReportError as err:
+        raise ReportError(f"{origin}: cell {number} (line {line}): {err}", number) from err
+    cell = nbformat.v4.new_code_cell(source)
+    tags = options.get("tags") or []
+    cell.metadata["tags"] = [tags] if isinstance(tags, str) else list(tags)
+    cell.metadata["titanic"] = {"cell": number, "line": line}
+    return cell
+
+
+def _front_matter(lines: list[str], origin: str) -> tuple[list[str], int]:
+    """Return the front matter lines (with their ``---`` fences) and where the body starts."""
+    if not lines or lines[0].strip() != "---":
+        return [], 0
+    for index, line in enumerate(lines[1:], start=1):
+        if line.strip() in {"---", "..."}:
+            return lines[: index + 1], index + 1
+    raise ReportError(f"{origin}: the front matter opened on line 1 is never closed with ---")
+
+
+def qmd_to_notebook(text: str, origin: str = "report.qmd") -> NotebookNode:
+    """Convert Quarto Markdown with ``{python}`` cells to a notebook ready for papermill.
+
+    The front matter becomes the first raw cell (where Quarto reads it in a notebook), each
+    ``{python}`` block a code cell whose ``#|`` options stay in its source for Quarto and whose
+    ``tags`` option is copied into its metadata for papermill, and the text between blocks
+    markdown cells. The kernelspec is set to ``python3``.
+
+    Parameters
+    ----------
+    text : str
+        The content of the .qmd file.
+    origin : str
+        Its name, for error messages.
+
+    Raises
+    ------
+    ReportError
+        On unclosed front matter or code blocks, malformed cell options, or a count of
+        parameters cells other than one.
+    """
+    lines = text.splitlines()
+    front, start = _front_matter(lines, origin)
+    cells: list[NotebookNode] = []
+    if front:
+        cells.append(nbformat.v4.new_raw_cell("\n".join(front)))
+    pending: list[str] = []
+    code: list[str] | None = None
+    opened_at = 0
+    for number, line in enumerate(lines[start:], start=start + 1):
+        if code is None and _FENCE_OPEN.match(line):
+            if markdown := _markdown_cell(pending):
+                cells.append(markdown)
+            pending, code, opened_at = [], [], number
+        elif code is not None and _FENCE_CLOSE.match(line):
+            count = sum(cell.cell_type == "code" for cell in cells) + 1
+            cells.append(_code_cell(code, count, opened_at, origin))
+            code = None
+        elif code is not None:
+            code.append(line)
+        else:
+            pending.append(line)
+    if code is not None:
+        raise ReportError(f"{origin}: the code block opened on line {opened_at} is never closed")
+    if markdown := _markdown_cell(pending):
+        cells.append(markdown)
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
+    notebook.metadata["language_info"] = {"name": "python"}
+    _check_parameters_cell(notebook, origin)
+    return notebook
+
+
+def _check_parameters_cell(notebook: NotebookNode, origin: str) -> None:
+    tagged = [cell for cell in notebook.cells if PARAMETERS_TAG in cell.metadata.get("tags", [])]
+    if len(tagged) != 1:
+        raise ReportError(
+            f"{origin}: expected exactly one cell tagged '{PARAMETERS_TAG}'"
+            f" (#| tags: [{PARAMETERS_TAG}]), found {len(tagged)}"
+        )
+
+
+def load_report(path: Path) -> NotebookNode:
+    """Read and convert a .qmd report (see :func:`qmd_to_notebook`).
+
+    Raises
+    ------
+    ReportError
+        When the file is missing or unreadable, or its structure is invalid.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as err:
+        raise ReportError(f"{path}: report not found") from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise ReportError(f"{path}: cannot read the report ({err})") from err
+    return qmd_to_notebook(text, path.name)

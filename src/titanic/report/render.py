@@ -1,0 +1,244 @@
+"""Render report.qmd to HTML and PDF in one process, with or without a quarto binary.
+
+The steps: convert report.qmd to a notebook (cell options moved into cell metadata, the
+parameters cell tagged), validate the parameters exactly as the CLI does, execute the notebook
+with papermill, then typeset it: with ``quarto render`` (no re-execution) when a quarto binary
+is on PATH, else with nbconvert and a self-contained template for the HTML and headless
+Chromium for the PDF. Everything is written to a staging folder first and moved into the output
+folder only when every step succeeded, so a failed render leaves the previous report in place.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbformat import NotebookNode
+
+from titanic.errors import ConfigError, ReportError
+from titanic.project import Project
+from titanic.report.display import report_settings
+from titanic.report.execute import execute_report
+from titanic.report.html import export_html
+from titanic.report.pdf import find_chromium, print_pdf
+from titanic.report.qmd import load_report
+from titanic.report.quarto import typeset_quarto
+
+logger = logging.getLogger(__name__)
+
+FORMATS = ("html", "pdf")
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """Where a render wrote its outputs, and how."""
+
+    html: Path
+    pdf: Path | None
+    notebook: Path
+    metrics: Path
+    backend: str
+    seconds: float
+
+
+def choose_backend(formats: Sequence[str]) -> str:
+    """Return ``"quarto"`` when a quarto binary is on PATH, else ``"nbconvert"``.
+
+    Raises
+    ------
+    ReportError
+        When a PDF is asked for and neither quarto nor Chromium is available.
+    """
+    if shutil.which("quarto"):
+        return "quarto"
+    if "pdf" in formats and find_chromium() is None:
+        raise ReportError(
+            "a PDF needs quarto or Chromium, and neither is on PATH: run `make setup`"
+            " (installs Chromium), or render HTML only with `--to html`"
+        )
+    return "nbconvert"
+
+
+def typeset_nbconvert(executed: Path, formats: Sequence[str]) -> None:
+    """Write report.html (nbconvert) and, if asked, report.pdf (Chromium) beside ``executed``."""
+    html = executed.with_suffix(".html")
+    html.write_text(export_html(nbformat.read(executed, as_version=4)), encoding="utf-8")
+    if "pdf" in formats:
+        print_pdf(html, executed.with_suffix(".pdf"))
+
+
+def _check_formats(formats: Sequence[str]) -> tuple[str, ...]:
+    """Return the formats to write: the HTML always (the PDF is printed from it), first."""
+    asked = tuple(dict.fromkeys(name.strip().lower() for name in formats))
+    unknown = [name for name in asked if name not in FORMATS]
+    if unknown or not asked:
+        raise ReportError(
+            f"unknown output format(s) {', '.join(unknown) or '(none)'}: choose html and/or pdf"
+        )
+    return tuple(dict.fromkeys(("html", *asked)))
+
+
+def publish(staging: Path, target: Path) -> None:
+    """Move the outputs in ``staging`` into ``target`` (one rename each), metrics.json last.
+
+    Hidden files and folders (Quarto's caches) and the copied ``_quarto.yml`` stay behind.
+    """
+    files = sorted(
+        (
+            path
+            for path in staging.rglob("*")
+            if path.is_file()
+            and path.name != "_quarto.yml"
+            and not any(part.startswith(".") for part in path.relative_to(staging).parts)
+        ),
+        key=lambda path: path.name == "metrics.json",
+    )
+    for path in files:
+        destination = target / path.relative_to(staging)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, destination)
+
+
+def notebook_parameters(
+    project: Project, overrides: Sequence[str], params_files: Sequence[Path]
+) -> dict[str, Any]:
+    """Return the values papermill injects into the report's parameters cell.
+
+    Paths are absolute, so the executed notebook re-runs from any folder. ``output_dir`` is
+    added by :func:`render_report` (the staging folder).
+    """
+    parameters: dict[str, Any] = {
+        "params_file": str(project.params_file),
+        "overrides": list(overrides),
+    }
+    if params_files:
+        parameters["extra_params_files"] = [str(Path(path).resolve()) for path in params_files]
+    return parameters
+
+
+def _execute_and_typeset(
+    notebook: NotebookNode,
+    staging: Path,
+    parameters: dict[str, Any],
+    origin: str,
+    backend: str,
+    formats: Sequence[str],
+    cell_timeout: int,
+    progress: bool,
+    project: Project,
+) -> None:
+    executed = execute_report(
+        notebook, staging, parameters, origin, cell_timeout, progress, project.root
+    )
+    if not (staging / "metrics.json").is_file():
+        raise ReportError(f"{origin}: the report wrote no metrics.json")
+    if backend == "quarto":
+        typeset_quarto(executed, formats, project.quarto_config)
+    else:
+        typeset_nbconvert(executed, formats)
+
+
+def _validated_target(
+    parameters: dict[str, Any], output_dir: Path | None, project: Project
+) -> Path:
+    """Validate the parameters before any kernel starts; return the output folder."""
+    settings = report_settings(
+        parameters["params_file"],
+        parameters["overrides"],
+        parameters.get("extra_params_files", ()),
+    )
+    return Path(output_dir) if output_dir else project.resolve(settings.output_dir)
+
+
+def render_report(
+    project: Project,
+    overrides: Sequence[str] = (),
+    params_files: Sequence[Path] = (),
+    output_dir: Path | None = None,
+    formats: Sequence[str] = FORMATS,
+    report: Path | None = None,
+    cell_timeout: int = 600,
+    progress: bool = True,
+) -> RenderResult:
+    """Render the report: validate, execute with papermill, typeset, publish atomically.
+
+    Parameters
+    ----------
+    project : Project
+        The project: its params.yaml, report.qmd and _quarto.yml.
+    overrides : sequence of str
+        ``section.key=value`` overrides, applied after params.yaml and ``params_files``.
+    params_files : sequence of Path
+        Partial parameter files merged over params.yaml, in order.
+    output_dir : Path, optional
+        Where to write; the parameters' ``output_dir`` by default.
+    formats : sequence of str
+        ``"html"`` and/or ``"pdf"``; the HTML is always written.
+    report : Path, optional
+        The .qmd file; the project's ``report.qmd`` by default.
+    cell_timeout : int
+        Seconds a single cell may run.
+    progress : bool
+        Show papermill's progress bar.
+
+    Returns
+    -------
+    RenderResult
+        Paths of report.html, report.pdf (None if not asked for), the executed notebook and
+        metrics.json, the backend used and the wall time.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown parameter or a bad value, before anything is executed.
+    ReportError
+        For a missing or malformed report, a failing cell or a failed typesetting step; the
+        previous outputs are then left untouched.
+    """
+    started = time.perf_counter()
+    report = (report or project.report).resolve()
+    formats = _check_formats(formats)
+    parameters = notebook_parameters(project, overrides, params_files)
+    target = _validated_target(parameters, output_dir, project)
+    notebook = load_report(report)
+    backend = choose_backend(formats)
+    logger.info("rendering %s with the %s backend into %s", report.name, backend, target)
+    target.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".render-", dir=target))
+    try:
+        parameters["output_dir"] = str(staging)
+        _execute_and_typeset(
+            notebook,
+            staging,
+            parameters,
+            report.name,
+            backend,
+            formats,
+            cell_timeout,
+            progress,
+            project,
+        )
+        publish(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    seconds = time.perf_counter() - started
+    logger.info("rendered %s in %.1f s (%s backend)", target / "report.html", seconds, backend)
+    return RenderResult(
+        html=target / "report.html",
+        pdf=target / "report.pdf" if "pdf" in formats else None,
+        notebook=target / "report.ipynb",
+        metrics=target / "metrics.json",
+        backend=backend,
+        seconds=seconds,
+    )
+
+
+__all__ = ["ConfigError", "RenderResult", "ReportError", "render_report"]

@@ -1,0 +1,1 @@
+"""The report once per parameter variant: variants, cache, workers, runs, the comparison page."""

@@ -1,0 +1,114 @@
+"""Cache keys of sweep variants: what every variant shares, its parameters and the data bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import titanic
+from titanic.config import (
+    DataSettings,
+)
+from titanic.io.checksums import file_sha256, sha256_hex
+from titanic.io.locations import read_bytes, resolve_location
+from titanic.sweep.variants import Variant
+
+CACHE_FILENAME = ".cache-key"
+PACKAGE_DIR = Path(titanic.__file__).parent
+CACHE_FORMAT = 1
+
+
+def sha256_or_absent(path: Path) -> str:
+    """Return the hex sha256 of a file's bytes, or ``"absent"`` when it does not exist."""
+    return file_sha256(path) if path.is_file() else "absent"
+
+
+def tree_sha256(folder: Path) -> str:
+    """Hash every file under ``folder`` (names and bytes), byte-code caches excepted."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            digest.update(sha256_or_absent(path).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def source_fingerprint(report: Path, lock_file: Path) -> dict[str, str]:
+    """Hash what every variant shares: the report, the package's files and uv.lock.
+
+    The report's component also covers ``_quarto.yml`` beside it, which shapes the typesetting;
+    the package's covers its modules and templates.
+    """
+    return {
+        "report": sha256_hex(
+            (sha256_or_absent(report) + sha256_or_absent(report.parent / "_quarto.yml")).encode()
+        ),
+        "package": tree_sha256(PACKAGE_DIR),
+        "lock": sha256_or_absent(lock_file),
+    }
+
+
+def data_fingerprint(data: DataSettings, root: Path | None = None) -> dict[str, str]:
+    """Hash the bytes of the training and test files actually found at ``data.source``.
+
+    Raises
+    ------
+    DataError
+        When a file cannot be read.
+    """
+    location = resolve_location(data, root)
+    return {
+        name: sha256_hex(read_bytes(location, name)) for name in (data.train_file, data.test_file)
+    }
+
+
+def cache_components(
+    variant: Variant, sources: Mapping[str, str], data: Mapping[str, str]
+) -> dict[str, Any]:
+    """Return everything the variant's cache key covers, as one JSON-ready document."""
+    return {
+        "format": CACHE_FORMAT,
+        **sources,
+        "parameters": variant.parameters(),
+        "data": dict(data),
+    }
+
+
+def cache_key(components: Mapping[str, Any]) -> str:
+    """Return the sha256 of the canonical JSON of the key's components."""
+    canonical = json.dumps(components, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def read_cache_record(folder: Path) -> dict[str, Any] | None:
+    """Return the stored cache record of a variant folder, or ``None`` if absent or unreadable."""
+    try:
+        record = json.loads((folder / CACHE_FILENAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def stale_reason(
+    record: Mapping[str, Any] | None, components: Mapping[str, Any], folder: Path
+) -> str | None:
+    """Say why a variant must run (``None``: its outputs are current).
+
+    Returns
+    -------
+    str or None
+        ``"new"``, ``"outputs missing"`` or ``"<component>, ... changed"``.
+    """
+    if record is None:
+        return "new"
+    if record.get("key") != cache_key(components):
+        stored = record.get("components", {})
+        changed = [name for name in components if stored.get(name) != components[name]]
+        return f"{', '.join(changed) or 'key'} changed"
+    outputs = record.get("outputs") or []
+    if not outputs or not all((folder / name).is_file() for name in outputs):
+        return "outputs missing"
+    return None

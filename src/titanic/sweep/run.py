@@ -1,0 +1,283 @@
+"""Render the report for every variant of params.yaml: expanded, cached, run in parallel.
+
+Each variant is params.yaml (then ``--params`` files, then ``-P``) with the variant's values on
+top. It is keyed by a sha256 of everything that determines its result: the report source, the
+package source, its resolved parameters, the data bytes and uv.lock. A variant whose stored
+key matches, and whose outputs exist, is not run again and its folder is not touched.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from titanic.config import (
+    load_settings,
+)
+from titanic.errors import SweepError, TitanicError
+from titanic.project import Project
+from titanic.sweep.cache import (
+    cache_components,
+    data_fingerprint,
+    read_cache_record,
+    source_fingerprint,
+    stale_reason,
+)
+from titanic.sweep.compare import ComparisonEntry, write_comparison
+from titanic.sweep.executors import VariantExecutor
+from titanic.sweep.variants import Variant, expand_variants, resolved_value, swept_keys
+from titanic.sweep.worker import (
+    KERNEL_START_RETRIES,
+    Renderer,
+    VariantRun,
+    VariantTask,
+    execute_variant,
+    one_line,
+)
+
+VARIANTS_DIRNAME = "variants"
+Status = Literal["done", "cached", "failed", "skipped"]
+# What a worker imports to render a variant: preloaded once by a forkserver.
+WORKER_MODULES = ("titanic.sweep.run", "titanic.report.render")
+
+
+@dataclass(frozen=True)
+class VariantOutcome:
+    """How a variant ended in this sweep."""
+
+    variant: Variant
+    status: Status
+    seconds: float | None = None
+    reason: str = ""
+    error: str | None = None
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """All outcomes, where they were written, and how long the sweep took."""
+
+    folder: Path
+    outcomes: tuple[VariantOutcome, ...]
+    index: Path
+    summary: Path
+    seconds: float
+
+    def with_status(self, status: Status) -> list[VariantOutcome]:
+        """Return the outcomes that ended with ``status``."""
+        return [outcome for outcome in self.outcomes if outcome.status == status]
+
+
+@dataclass(frozen=True)
+class SweepOptions:
+    """What the user asked for: parameter layers, variants to run, forcing, report, limits."""
+
+    params_files: tuple[Path, ...] = ()
+    overrides: tuple[str, ...] = ()
+    force: bool = False
+    only: tuple[str, ...] = ()
+    report: Path | None = None
+    cell_timeout: int = 600
+    retries: int = KERNEL_START_RETRIES
+
+
+class SweepObserver:
+    """Receives the sweep's progress; the base class ignores it (see :class:`SweepProgress`)."""
+
+    def start(self, total: int) -> None:
+        """Announce how many variants the sweep covers."""
+
+    def finished(self, outcome: VariantOutcome) -> None:
+        """Report a variant that ended: cached, done or failed."""
+
+    def running(self, names: Sequence[str]) -> None:
+        """Report the variants executing now."""
+
+    def stop(self) -> None:
+        """Close the display: the sweep is over."""
+
+
+@dataclass
+class _Plan:
+    tasks: list[VariantTask] = field(default_factory=list)
+    outcomes: dict[str, VariantOutcome] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+
+
+def _select(variants: list[Variant], only: Iterable[str]) -> list[Variant]:
+    wanted = list(only)
+    if not wanted:
+        return variants
+    names = [variant.name for variant in variants]
+    unknown = [name for name in wanted if name not in names]
+    if unknown:
+        raise SweepError(
+            f"--only: no variant named {', '.join(unknown)}; the variants are: {', '.join(names)}"
+        )
+    return [variant for variant in variants if variant.name in wanted]
+
+
+def _plan(
+    variants: list[Variant],
+    selected: list[Variant],
+    folder: Path,
+    report: Path,
+    options: SweepOptions,
+    project: Project,
+) -> _Plan:
+    """Decide, per variant, between cached, skipped (not selected), failed (no data) and to run."""
+    sources = source_fingerprint(report, project.lock_file)
+    data_hashes: dict[str, dict[str, str] | TitanicError] = {}
+    plan = _Plan()
+    for variant in variants:
+        data_key = variant.settings.data.model_dump_json()
+        if data_key not in data_hashes:
+            try:
+                data_hashes[data_key] = data_fingerprint(variant.settings.data, project.root)
+            except TitanicError as err:
+                data_hashes[data_key] = err
+        data = data_hashes[data_key]
+        if isinstance(data, TitanicError):
+            status: Status = "failed" if variant in selected else "skipped"
+            plan.outcomes[variant.name] = VariantOutcome(variant, status, error=one_line(data))
+            continue
+        components = cache_components(variant, sources, data)
+        variant_folder = folder / variant.name
+        record = read_cache_record(variant_folder)
+        reason = stale_reason(record, components, variant_folder)
+        if variant not in selected:
+            status = "cached" if reason is None else "skipped"
+            seconds = record.get("seconds") if record and reason is None else None
+            plan.outcomes[variant.name] = VariantOutcome(variant, status, seconds, "not selected")
+            continue
+        if reason is None and not options.force:
+            seconds = record.get("seconds") if record else None
+            plan.outcomes[variant.name] = VariantOutcome(variant, "cached", seconds, "unchanged")
+            continue
+        plan.reasons[variant.name] = "forced" if options.force else str(reason)
+        plan.tasks.append(
+            VariantTask(
+                name=variant.name,
+                project=project,
+                folder=variant_folder,
+                overrides=(*options.overrides, *variant.overrides()),
+                params_files=tuple(path.resolve() for path in options.params_files),
+                report=report.resolve(),
+                components=components,
+                cell_timeout=options.cell_timeout,
+                retries=options.retries,
+            )
+        )
+    return plan
+
+
+def _execute(
+    plan: _Plan,
+    variants: Mapping[str, Variant],
+    executor: VariantExecutor,
+    observer: SweepObserver,
+    render: Renderer | None,
+) -> None:
+    pending: dict[Future[VariantRun], VariantTask] = {}
+    for task in plan.tasks:
+        if render is not None:
+            task = replace(task, render=render)
+        pending[executor.submit(execute_variant, task)] = task
+    while pending:
+        done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+        for future in done:
+            task = pending.pop(future)
+            variant = variants[task.name]
+            reason = plan.reasons[task.name]
+            try:
+                run = future.result()
+            except BrokenExecutor as err:
+                outcome = VariantOutcome(variant, "failed", reason=reason, error=one_line(err))
+            else:
+                status: Status = "done" if run.ok else "failed"
+                outcome = VariantOutcome(
+                    variant, status, run.seconds, reason, run.error, run.attempts
+                )
+            plan.outcomes[task.name] = outcome
+            observer.finished(outcome)
+        # A pool starts queued jobs in submission order: the first `workers` started ones run.
+        started = [task.name for future, task in pending.items() if future.running()]
+        observer.running(started[: executor.workers])
+
+
+def run_sweep(
+    project: Project,
+    options: SweepOptions,
+    executor: VariantExecutor,
+    observer: SweepObserver | None = None,
+    render: Renderer | None = None,
+) -> SweepResult:
+    """Render the report for every (selected) variant and write the comparison page.
+
+    Parameters
+    ----------
+    project : Project
+        The project: its params.yaml, report.qmd and uv.lock.
+    options : SweepOptions
+        Parameter layers, ``--force``, ``--only`` and the report to render.
+    executor : VariantExecutor
+        Where the variants run.
+    observer : SweepObserver, optional
+        Told about progress (the CLI's live display).
+    render : callable, optional
+        Stand-in for :func:`titanic.report.render.render_report`, with the same signature (tests).
+
+    Returns
+    -------
+    SweepResult
+        One outcome per variant; the sweep never stops at a failed variant.
+
+    Raises
+    ------
+    ConfigError
+        When the parameters or a variant are invalid (before anything runs).
+    SweepError
+        When there are no variants, ``--only`` names an unknown one, or the report is missing.
+    """
+    started = time.perf_counter()
+    observer = observer or SweepObserver()
+    settings = load_settings(
+        project.params_file, extra_files=options.params_files, overrides=options.overrides
+    )
+    variants = expand_variants(settings)
+    if not variants:
+        raise SweepError("no variants: add variants.grid or variants.sets to params.yaml")
+    selected = _select(variants, options.only)
+    report = options.report or project.report
+    if not report.is_file():
+        raise SweepError(f"{report}: report not found")
+    folder = project.resolve(settings.output_dir) / VARIANTS_DIRNAME
+    plan = _plan(variants, selected, folder, report, options, project)
+    observer.start(len(selected))
+    for outcome in plan.outcomes.values():
+        if outcome.reason != "not selected":
+            observer.finished(outcome)
+    try:
+        _execute(plan, {variant.name: variant for variant in variants}, executor, observer, render)
+    finally:
+        observer.stop()
+    outcomes = tuple(plan.outcomes[variant.name] for variant in variants)
+    keys = swept_keys(settings)
+    index, summary = write_comparison(
+        folder, [_entry(outcome, keys) for outcome in outcomes], keys
+    )
+    return SweepResult(folder, outcomes, index, summary, time.perf_counter() - started)
+
+
+def _entry(outcome: VariantOutcome, keys: Sequence[str]) -> ComparisonEntry:
+    return ComparisonEntry(
+        name=outcome.variant.name,
+        parameters={key: resolved_value(outcome.variant.settings, key) for key in keys},
+        status=outcome.status,
+        seconds=outcome.seconds,
+        error=outcome.error,
+    )

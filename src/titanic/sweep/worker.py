@@ -1,0 +1,190 @@
+"""Render one variant in a worker: its own log, bounded retries of kernel start failures."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from titanic.errors import TitanicError
+from titanic.io.atomic import write_json
+from titanic.project import Project
+from titanic.provenance import utc_timestamp
+from titanic.sweep.cache import CACHE_FILENAME, cache_key
+
+logger = logging.getLogger(__name__)
+
+LOG_FILENAME = "sweep.log"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+KERNEL_START_RETRIES = 2
+RETRY_DELAY_SECONDS = 2.0
+# What jupyter_client and pyzmq say when a kernel cannot start, typically because two kernels
+# launched at once picked the same port (papermill issues #239 and #511).
+KERNEL_START_MARKERS = (
+    "Kernel didn't respond",
+    "Kernel died before replying to kernel_info",
+    "Address already in use",
+)
+# What a worker imports to render a variant: preloaded once by a forkserver.
+Status = Literal["done", "cached", "failed", "skipped"]
+Renderer = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class VariantTask:
+    """What a worker needs to render one variant; picklable."""
+
+    name: str
+    project: Project
+    folder: Path
+    overrides: tuple[str, ...]
+    params_files: tuple[Path, ...]
+    report: Path
+    components: dict[str, Any]
+    cell_timeout: int
+    retries: int = KERNEL_START_RETRIES
+    render: Renderer | None = None
+
+
+@dataclass(frozen=True)
+class VariantRun:
+    """What a worker reports back."""
+
+    name: str
+    ok: bool
+    seconds: float
+    attempts: int
+    error: str | None = None
+
+
+def is_kernel_start_error(error: BaseException) -> bool:
+    """Tell whether an error, or one it was raised from, is a kernel that failed to start.
+
+    An error raised by a cell of the notebook is never one, whatever its message.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    found = False
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if type(current).__name__ in {"PapermillExecutionError", "CellExecutionError"}:
+            return False
+        found = found or any(marker in str(current) for marker in KERNEL_START_MARKERS)
+        current = current.__cause__ or current.__context__
+    return found
+
+
+def one_line(error: BaseException) -> str:
+    """Summarise an error on one line: our errors by their message, others with their type."""
+    text = " ".join(str(error).split()) or "no message"
+    if not isinstance(error, TitanicError):
+        text = f"{type(error).__name__}: {text}"
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _default_renderer() -> Renderer:
+    # Imported here: the report machinery (papermill, nbconvert) loads only in the workers.
+    from titanic.report.render import render_report  # pylint: disable=import-outside-toplevel
+
+    return render_report
+
+
+def _render_with_retries(task: VariantTask, render: Renderer, attempts: list[int]) -> Any:
+    """Render; retry, a bounded number of times, only when the kernel failed to start."""
+    while True:
+        attempts.append(len(attempts) + 1)
+        try:
+            return render(
+                task.project,
+                overrides=task.overrides,
+                params_files=task.params_files,
+                output_dir=task.folder,
+                formats=("html",),
+                report=task.report,
+                cell_timeout=task.cell_timeout,
+                progress=False,
+            )
+        # Kernel start failures come as RuntimeError, TimeoutError, ZMQError or wrapped in a
+        # ReportError: only the message tells them apart. Everything else is re-raised.
+        except Exception as err:  # pylint: disable=broad-exception-caught
+            if len(attempts) > task.retries or not is_kernel_start_error(err):
+                raise
+            logger.warning("%s: the kernel did not start (%s); retrying", task.name, one_line(err))
+            time.sleep(RETRY_DELAY_SECONDS * len(attempts))
+
+
+@contextmanager
+def variant_log(path: Path) -> Iterator[None]:
+    """Send every log record, and in a worker process also stderr, to ``path``.
+
+    In a worker, the file replaces file descriptor 2 for the duration, so that the kernel's own
+    messages land in the variant's log instead of garbling the sweep's live display.
+    """
+    path.write_text("", encoding="utf-8")
+    handler = logging.FileHandler(path, mode="a", encoding="utf-8")
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    in_worker = multiprocessing.parent_process() is not None
+    saved_stderr = None
+    if in_worker:
+        sys.stderr.flush()
+        saved_stderr = os.dup(2)
+        with path.open("ab") as log_file:
+            os.dup2(log_file.fileno(), 2)
+    try:
+        yield
+    finally:
+        if saved_stderr is not None:
+            sys.stderr.flush()
+            os.dup2(saved_stderr, 2)
+            os.close(saved_stderr)
+        root.removeHandler(handler)
+        root.setLevel(level)
+        handler.close()
+
+
+def execute_variant(task: VariantTask) -> VariantRun:
+    """Render one variant into its folder, log to its sweep.log, then record its cache key.
+
+    Runs in a worker. Any failure is caught and returned, so that it stays this variant's:
+    the traceback goes to the variant's log and one line to the summary.
+    """
+    task.folder.mkdir(parents=True, exist_ok=True)
+    attempts: list[int] = []
+    started = time.perf_counter()
+    with variant_log(task.folder / LOG_FILENAME):
+        try:
+            logger.info("variant %s: rendering with %s", task.name, " ".join(task.overrides))
+            result = _render_with_retries(task, task.render or _default_renderer(), attempts)
+            seconds = time.perf_counter() - started
+            outputs = [
+                Path(path).relative_to(task.folder).as_posix()
+                for path in (result.html, result.notebook, result.metrics)
+            ]
+            write_json(
+                task.folder / CACHE_FILENAME,
+                {
+                    "key": cache_key(task.components),
+                    "components": task.components,
+                    "outputs": outputs,
+                    "seconds": round(seconds, 3),
+                    "finished": utc_timestamp(),
+                },
+            )
+            logger.info("variant %s: done in %.1f s", task.name, seconds)
+            return VariantRun(task.name, True, seconds, len(attempts))
+        # Any error of one variant is that variant's outcome, never the end of the sweep.
+        except Exception as err:  # pylint: disable=broad-exception-caught
+            logger.exception("variant %s failed", task.name)
+            seconds = time.perf_counter() - started
+            return VariantRun(task.name, False, seconds, len(attempts), one_line(err))
