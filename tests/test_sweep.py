@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from titanic.cli import app
 from titanic.config import load_settings
 from titanic.errors import ConfigError, ReportError, SweepError
+from titanic.io.output_sets import OutputSet
 from titanic.project import Project
 from titanic.sweep import cache, worker
 from titanic.sweep.cache import (
@@ -203,15 +204,30 @@ def test_changing_report_package_lock_or_data_changes_every_key(key_inputs, chan
     assert all(after[name] != before[name] for name in before)
 
 
+def published_variant(folder: Path, components: dict) -> dict:
+    """Publish a one-file variant set into ``folder`` with its cache record; return the record."""
+    record = {"key": cache_key(components), "components": components}
+    with OutputSet(folder, "sweep", {}, extra={"cache": record}) as output:
+        (output.path / "report.html").write_text("<html>", encoding="utf-8")
+    return record
+
+
 def test_stale_reason_names_what_changed(tmp_path):
     components = {"format": 1, "report": "a", "parameters": {"x": 1}}
     assert stale_reason(None, components, tmp_path) == "new"
-    record = {"key": cache_key(components), "components": components, "outputs": ["report.html"]}
-    assert stale_reason(record, components, tmp_path) == "outputs missing"
-    (tmp_path / "report.html").write_text("<html>", encoding="utf-8")
+    record = published_variant(tmp_path, components)
     assert stale_reason(record, components, tmp_path) is None
     changed = {**components, "report": "b", "parameters": {"x": 2}}
     assert stale_reason(record, changed, tmp_path) == "report, parameters changed"
+
+
+def test_the_cache_serves_only_outputs_that_match_their_manifest(tmp_path):
+    components = {"format": 1, "report": "a", "parameters": {"x": 1}}
+    record = published_variant(tmp_path, components)
+    (tmp_path / "report.html").write_text("<html>edited</html>", encoding="utf-8")
+    assert stale_reason(record, components, tmp_path) == "outputs changed: report.html"
+    (tmp_path / "report.html").unlink()
+    assert stale_reason(record, components, tmp_path) == "outputs missing: report.html"
 
 
 # --- orchestration, with a fake renderer ---------------------------------------------------
@@ -228,7 +244,7 @@ class FakeRender:
         self, project, overrides, params_files, output_dir, formats, report, cell_timeout, progress
     ):
         assert formats == ("html",) and progress is False and report.name == "report.qmd"
-        name = output_dir.name
+        name = output_dir.parent.name  # output_dir is the variant's staging folder
         self.calls.append(name)
         if self.failures.get(name):
             raise self.failures[name].pop(0)
@@ -285,9 +301,9 @@ def test_a_failing_variant_is_isolated_and_reported(fake_project):
     folder = fake_project / "_output" / "variants"
     for name in ("max_depth-2", "max_depth-4"):
         assert (folder / name / "report.html").read_text() == f"<html>{name}</html>"
-        assert (folder / name / ".cache-key").is_file()
-    assert not (folder / "max_depth-3" / ".cache-key").exists()
-    log = (folder / "max_depth-3" / "sweep.log").read_text()
+        assert (folder / name / "manifest.json").is_file()
+    assert not (folder / "max_depth-3" / "manifest.json").exists()
+    log = (folder / "max_depth-3" / "sweep-failed.log").read_text()
     assert "Traceback" in log and "depth three" in log
     summary = pd.read_csv(folder / "summary.csv")
     failed = summary.set_index("variant").loc["max_depth-3"]
@@ -427,7 +443,13 @@ def test_sweep_end_to_end_twice_then_with_a_failing_variant(tmp_path, monkeypatc
     assert first.exit_code == 0, first.output
     names = ["max_depth-2", "max_depth-3"]
     for name in names:
-        for produced in ("report.html", "report.ipynb", "metrics.json", "sweep.log", ".cache-key"):
+        for produced in (
+            "report.html",
+            "report.ipynb",
+            "metrics.json",
+            "sweep.log",
+            "manifest.json",
+        ):
             assert (folder / name / produced).is_file()
         metrics = json.loads((folder / name / "metrics.json").read_text())
         assert metrics["parameters"]["model"]["max_depth"] == int(name[-1])

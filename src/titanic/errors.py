@@ -49,6 +49,39 @@ class StorageError(DataError):
     """Object storage or a remote URL cannot be reached, or refuses access."""
 
 
+class OutputError(TitanicError):
+    """An output folder or file cannot be written, or an output set fails its manifest.
+
+    Parameters
+    ----------
+    message : str
+        What failed, naming the path and the cause.
+    path : str, optional
+        The file or folder at fault.
+    """
+
+    def __init__(self, message: str, path: str | None = None):
+        self.path = path
+        super().__init__(message)
+
+
+class Interrupted(KeyboardInterrupt):
+    """A signal (SIGTERM, SIGHUP) asked the command to stop, handled like Ctrl-C.
+
+    A :class:`KeyboardInterrupt`, so that the libraries in between (papermill, nbclient,
+    subprocess) clean up exactly as they do for Ctrl-C.
+
+    Parameters
+    ----------
+    signum : int
+        The signal's number; the command exits with ``128 + signum``.
+    """
+
+    def __init__(self, signum: int):
+        self.signum = signum
+        super().__init__(signum)
+
+
 class ReportError(TitanicError):
     """The report could not be converted, executed or typeset.
 

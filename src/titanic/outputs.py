@@ -1,4 +1,8 @@
-"""The files a run leaves behind: model, metrics.json, resolved parameters, evaluation figures."""
+"""The files a run leaves behind: model, metrics.json, resolved parameters, evaluation figures.
+
+They are written into a staging folder and published as one output set
+(:data:`titanic.project.OUTPUT_SET`, :mod:`titanic.io.output_sets`).
+"""
 
 from __future__ import annotations
 
@@ -28,5 +32,4 @@ def write_run_outputs(
     )
     write_figure(figures / "permutation_importance.png", importance_plot(analysis.importance))
     write_text(folder / "params.resolved.yaml", dump_settings(settings))
-    # metrics.json last: its presence means the run completed.
     write_json(folder / "metrics.json", metrics_document(settings, dataset, analysis, root))

@@ -14,6 +14,18 @@ PARAMS_FILENAME = "params.yaml"
 REPORT_FILENAME = "report.qmd"
 QUARTO_CONFIG_FILENAME = "_quarto.yml"
 LOCK_FILENAME = "uv.lock"
+# What `titanic run` and `titanic render` publish into the output folder (the report's files
+# only for `render`): each publishes one output set that replaces all of these names, so a
+# report never sits beside metrics of another run. Patterns are relative to the folder.
+OUTPUT_SET = (
+    "model.joblib",
+    "metrics.json",
+    "params.resolved.yaml",
+    "figures/*.png",
+    "report.html",
+    "report.pdf",
+    "report.ipynb",
+)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,9 +29,10 @@ from rich.table import Table
 
 from titanic import __version__
 from titanic.config import Settings, dump_settings, load_settings
-from titanic.errors import SweepError, TitanicError
+from titanic.errors import Interrupted, SweepError, TitanicError
 from titanic.io.locations import FileFormat, cap_transport_logging
-from titanic.project import Project
+from titanic.processes import end_descendants
+from titanic.project import OUTPUT_SET, Project
 from titanic.sweep.executors import LocalProcessExecutor
 
 if TYPE_CHECKING:
@@ -49,6 +51,7 @@ stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, soft_wrap=True)
 logger = logging.getLogger("titanic")
 Command = TypeVar("Command", bound=Callable[..., Any])
+HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 ParamsFiles = Annotated[
     list[Path] | None,
@@ -113,23 +116,50 @@ def configure(
     OPTIONS.debug = debug
 
 
+def _error_line(message: str) -> None:
+    # The message is text, not markup: "[params.yaml]" must print as it is.
+    stderr.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
 def handle_errors(command: Command) -> Command:
-    """Turn a :class:`TitanicError` into one line on stderr and exit code 1 (unless --debug)."""
+    """Turn errors the user can act on into one line on stderr and exit code 1 (unless --debug).
+
+    Those are :class:`TitanicError` and any ``OSError`` (a full disk, a read-only folder),
+    named with its path. A signal (Ctrl-C, SIGTERM, SIGHUP) ends every process the command
+    started and exits with 128 plus the signal's number (130, 143, 129).
+    """
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except TitanicError as err:
+        except KeyboardInterrupt as err:
+            signum = err.signum if isinstance(err, Interrupted) else signal.SIGINT
+            for each in HANDLED_SIGNALS:  # a second Ctrl-C must not cut the clean-up short
+                signal.signal(each, signal.SIG_IGN)
+            end_descendants()
+            name = signal.Signals(signum).name
+            stderr.print(f"interrupted ({name}): stopped; earlier outputs left as they were")
+            raise typer.Exit(code=128 + signum) from None
+        except (TitanicError, OSError) as err:
             if OPTIONS.debug:
                 raise
-            # The message is text, not markup: "[params.yaml]" must print as it is.
-            stderr.print(
-                f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True
-            )
+            _error_line(_describe(err))
             raise typer.Exit(code=1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _describe(err: Exception) -> str:
+    """Say an error on one line; an ``OSError`` by its path and cause."""
+    if isinstance(err, OSError) and not isinstance(err, TitanicError):
+        where = f"{err.filename}: " if err.filename else ""
+        return f"{where}{err.strerror or type(err).__name__}"
+    return str(err)
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise Interrupted(signum)
 
 
 def current_project() -> Project:
@@ -155,22 +185,34 @@ def _metrics_table(analysis: Analysis) -> Table:
     return table
 
 
+def _say_removed(folder: Path, removed: Sequence[str]) -> None:
+    """Tell the user which files of the folder's previous output set were removed, and why."""
+    if removed:
+        stdout.print(
+            f"Removed {', '.join(removed)} from {folder}: they belonged to the previous run,"
+            " not to this one",
+            highlight=False,
+        )
+
+
 @app.command()
 @handle_errors
 def run(params: ParamsFiles = None, overrides: Overrides = None) -> None:
     """Train and evaluate; print metrics and confusion matrix; write OUTPUT_DIR/metrics.json."""
+    from titanic.io.output_sets import OutputSet, check_writable_folder
+
     project = current_project()
-    settings = settings_from(
-        project, params, overrides
-    )  # before the heavy imports: bad input fails fast
+    # Before the heavy imports: bad parameters or a bad output folder fail in a second.
+    settings = settings_from(project, params, overrides)
+    folder = check_writable_folder(project.resolve(settings.output_dir))
     from titanic.analysis import run_analysis
     from titanic.dataset import load_dataset
     from titanic.outputs import write_run_outputs
 
     dataset = load_dataset(settings.data, project.root)
     analysis = run_analysis(settings, dataset)
-    folder = project.resolve(settings.output_dir)
-    write_run_outputs(folder, settings, dataset, analysis, project.root)
+    with OutputSet(folder, "run", settings.to_dict(), owned=OUTPUT_SET) as output:
+        write_run_outputs(output.path, settings, dataset, analysis, project.root)
     accuracy = analysis.metrics["accuracy"]
     stdout.print(
         f"Accuracy on the {len(analysis.split.x_validation)} held-out rows: {accuracy:.1%}"
@@ -179,6 +221,7 @@ def run(params: ParamsFiles = None, overrides: Overrides = None) -> None:
     stdout.print("Confusion matrix (rows: actual, columns: predicted)")
     stdout.print(analysis.confusion_matrix.to_string())
     stdout.print(f"Wrote {folder / 'metrics.json'}")
+    _say_removed(folder, output.published.removed if output.published else ())
 
 
 @app.command()
@@ -194,10 +237,13 @@ def predict(
     ] = None,
 ) -> None:
     """Fit on every labelled row and write a Kaggle submission (PassengerId,Survived)."""
+    from titanic.io.output_sets import OutputSet, check_writable_folder
+
     project = current_project()
-    settings = settings_from(
-        project, params, overrides
-    )  # before the heavy imports: bad input fails fast
+    # Before the heavy imports: bad parameters or a bad output folder fail in a second.
+    settings = settings_from(project, params, overrides)
+    target = output or project.resolve(settings.output_dir) / "submission.csv"
+    check_writable_folder(target.parent)
     from titanic.analysis import fit_on_all_rows
     from titanic.dataset import load_dataset
     from titanic.io.atomic import write_csv
@@ -205,8 +251,15 @@ def predict(
 
     dataset = load_dataset(settings.data, project.root)
     predictions = predict_survival(fit_on_all_rows(settings, dataset), dataset.test)
-    target = output or project.resolve(settings.output_dir) / "submission.csv"
-    write_csv(target, submission_frame(predictions))
+    # Its own set, with its own manifest, beside run's and render's.
+    with OutputSet(
+        target.parent,
+        "predict",
+        settings.to_dict(),
+        owned=(target.name,),
+        manifest_name=f"{target.stem}.manifest.json",
+    ) as submission:
+        write_csv(submission.path / target.name, submission_frame(predictions))
     survivors = int(predictions["Survived"].sum())
     stdout.print(
         f"Wrote {target}: {len(predictions)} passengers, {survivors} predicted to survive"
@@ -247,6 +300,7 @@ def render(
     for path in (result.html, result.pdf, result.notebook, result.metrics):
         if path is not None:
             stdout.print(f"  {path}", highlight=False)
+    _say_removed(result.html.parent, result.removed)
 
 
 @app.command()
@@ -284,7 +338,7 @@ def sweep(
     if failed:
         raise SweepError(
             f"{len(failed)} of {len(result.outcomes)} variants failed: {', '.join(failed)};"
-            f" see {result.summary} and each variant's sweep.log",
+            f" see {result.summary} and each failed variant's sweep-failed.log",
             failed=tuple(failed),
         )
 
@@ -389,7 +443,13 @@ def data_ls(params: ParamsFiles = None, overrides: Overrides = None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the CLI (the ``titanic`` console script and ``python -m titanic``)."""
+    """Run the CLI (the ``titanic`` console script and ``python -m titanic``).
+
+    SIGTERM (``docker stop``, a cancelled CI job) and SIGHUP (a closed terminal) stop a command
+    the way Ctrl-C does: its processes ended, nothing half-published.
+    """
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
     app(args=list(argv) if argv is not None else None, prog_name="titanic")
 
 

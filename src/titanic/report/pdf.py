@@ -32,7 +32,9 @@ def print_pdf(html: Path, pdf: Path) -> None:
     chromium = find_chromium()
     if chromium is None:
         raise ReportError("no Chromium on PATH to print the PDF: run `make setup`")
-    with tempfile.TemporaryDirectory(prefix="titanic-chromium-") as profile:
+    # The profile lives in the (staging) folder of the page: whatever stops the render, even a
+    # kill -9, the next run's removal of stale staging folders takes the profile with it.
+    with tempfile.TemporaryDirectory(prefix=".chromium-profile-", dir=html.parent) as profile:
         command = [
             chromium,
             "--headless",

@@ -71,8 +71,25 @@ def _front_matter(lines: list[str], origin: str) -> tuple[list[str], int]:
         return [], 0
     for index, line in enumerate(lines[1:], start=1):
         if line.strip() in {"---", "..."}:
+            _check_front_matter(lines[1:index], origin)
             return lines[: index + 1], index + 1
     raise ReportError(f"{origin}: the front matter opened on line 1 is never closed with ---")
+
+
+def _check_front_matter(lines: list[str], origin: str) -> None:
+    """Parse the front matter now, so that a malformed one fails before any cell runs."""
+    try:
+        content = yaml.safe_load("\n".join(lines))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = f" at line {mark.line + 2}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or "invalid YAML"
+        raise ReportError(f"{origin}: malformed front matter{line}: {problem}") from err
+    if content is not None and not isinstance(content, dict):
+        raise ReportError(
+            f"{origin}: the front matter must be 'key: value' lines,"
+            f" got a {type(content).__name__}"
+        )
 
 
 def qmd_to_notebook(text: str, origin: str = "report.qmd") -> NotebookNode:

@@ -4,16 +4,15 @@ The steps: convert report.qmd to a notebook (cell options moved into cell metada
 parameters cell tagged), validate the parameters exactly as the CLI does, execute the notebook
 with papermill, then typeset it: with ``quarto render`` (no re-execution) when a quarto binary
 is on PATH, else with nbconvert and a self-contained template for the HTML and headless
-Chromium for the PDF. Everything is written to a staging folder first and moved into the output
-folder only when every step succeeded, so a failed render leaves the previous report in place.
+Chromium for the PDF. Everything is written to a staging folder and published as one output
+set (:mod:`titanic.io.output_sets`) only when every step succeeded, so a failed or interrupted
+render leaves the previous report in place, and a report never sits beside another run's files.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from nbformat import NotebookNode
 
+from titanic.config import Settings
 from titanic.errors import ConfigError, ReportError
-from titanic.project import Project
+from titanic.io.output_sets import OutputSet, check_writable_folder
+from titanic.project import OUTPUT_SET, Project
 from titanic.report.display import report_settings
 from titanic.report.execute import execute_report
 from titanic.report.html import export_html
@@ -47,6 +47,7 @@ class RenderResult:
     metrics: Path
     backend: str
     seconds: float
+    removed: tuple[str, ...] = ()
 
 
 def choose_backend(formats: Sequence[str]) -> str:
@@ -86,34 +87,13 @@ def _check_formats(formats: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(("html", *asked)))
 
 
-def publish(staging: Path, target: Path) -> None:
-    """Move the outputs in ``staging`` into ``target`` (one rename each), metrics.json last.
-
-    Hidden files and folders (Quarto's caches) and the copied ``_quarto.yml`` stay behind.
-    """
-    files = sorted(
-        (
-            path
-            for path in staging.rglob("*")
-            if path.is_file()
-            and path.name != "_quarto.yml"
-            and not any(part.startswith(".") for part in path.relative_to(staging).parts)
-        ),
-        key=lambda path: path.name == "metrics.json",
-    )
-    for path in files:
-        destination = target / path.relative_to(staging)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(path, destination)
-
-
 def notebook_parameters(
     project: Project, overrides: Sequence[str], params_files: Sequence[Path]
 ) -> dict[str, Any]:
     """Return the values papermill injects into the report's parameters cell.
 
     Paths are absolute, so the executed notebook re-runs from any folder. ``output_dir`` is
-    added by :func:`render_report` (the staging folder).
+    added by :func:`render_into` (the staging folder).
     """
     parameters: dict[str, Any] = {
         "params_file": str(project.params_file),
@@ -124,38 +104,59 @@ def notebook_parameters(
     return parameters
 
 
-def _execute_and_typeset(
-    notebook: NotebookNode,
-    staging: Path,
-    parameters: dict[str, Any],
-    origin: str,
-    backend: str,
-    formats: Sequence[str],
-    cell_timeout: int,
-    progress: bool,
-    project: Project,
-) -> None:
-    executed = execute_report(
-        notebook, staging, parameters, origin, cell_timeout, progress, project.root
-    )
-    if not (staging / "metrics.json").is_file():
-        raise ReportError(f"{origin}: the report wrote no metrics.json")
-    if backend == "quarto":
-        typeset_quarto(executed, formats, project.quarto_config)
-    else:
-        typeset_nbconvert(executed, formats)
-
-
-def _validated_target(
-    parameters: dict[str, Any], output_dir: Path | None, project: Project
-) -> Path:
-    """Validate the parameters before any kernel starts; return the output folder."""
-    settings = report_settings(
+def render_settings(
+    project: Project, overrides: Sequence[str] = (), params_files: Sequence[Path] = ()
+) -> Settings:
+    """Validate the report's parameters exactly as its first cell will, before a kernel starts."""
+    parameters = notebook_parameters(project, overrides, params_files)
+    return report_settings(
         parameters["params_file"],
         parameters["overrides"],
         parameters.get("extra_params_files", ()),
     )
-    return Path(output_dir) if output_dir else project.resolve(settings.output_dir)
+
+
+def render_into(
+    project: Project,
+    overrides: Sequence[str] = (),
+    params_files: Sequence[Path] = (),
+    output_dir: Path | None = None,
+    formats: Sequence[str] = FORMATS,
+    report: Path | None = None,
+    cell_timeout: int = 600,
+    progress: bool = True,
+) -> str:
+    """Execute and typeset the report into ``output_dir`` (a staging folder); return the backend.
+
+    Leaves only the set's files there: report.html (and report.pdf), report.ipynb, and what the
+    report's cells write (metrics.json, the model, params.resolved.yaml, figures).
+
+    Raises
+    ------
+    ReportError
+        For a missing or malformed report, a failing cell or a failed typesetting step.
+    """
+    if output_dir is None:
+        raise ReportError("render_into needs the folder to write into")
+    report = (report or project.report).resolve()
+    formats = _check_formats(formats)
+    notebook = load_report(report)
+    backend = choose_backend(formats)
+    parameters = {
+        **notebook_parameters(project, overrides, params_files),
+        "output_dir": str(output_dir),
+    }
+    executed = execute_report(
+        notebook, output_dir, parameters, report.name, cell_timeout, progress, project.root
+    )
+    if not (output_dir / "metrics.json").is_file():
+        raise ReportError(f"{report.name}: the report wrote no metrics.json")
+    if backend == "quarto":
+        typeset_quarto(executed, formats, project.quarto_config)
+        (output_dir / "_quarto.yml").unlink(missing_ok=True)
+    else:
+        typeset_nbconvert(executed, formats)
+    return backend
 
 
 def render_report(
@@ -168,7 +169,7 @@ def render_report(
     cell_timeout: int = 600,
     progress: bool = True,
 ) -> RenderResult:
-    """Render the report: validate, execute with papermill, typeset, publish atomically.
+    """Render the report: validate, execute with papermill, typeset, publish as one output set.
 
     Parameters
     ----------
@@ -193,42 +194,32 @@ def render_report(
     -------
     RenderResult
         Paths of report.html, report.pdf (None if not asked for), the executed notebook and
-        metrics.json, the backend used and the wall time.
+        metrics.json, the backend used, the wall time and the earlier files removed.
 
     Raises
     ------
     ConfigError
         For an unknown parameter or a bad value, before anything is executed.
+    OutputError
+        When the output folder cannot be written (checked before anything is executed).
     ReportError
         For a missing or malformed report, a failing cell or a failed typesetting step; the
         previous outputs are then left untouched.
     """
     started = time.perf_counter()
-    report = (report or project.report).resolve()
     formats = _check_formats(formats)
-    parameters = notebook_parameters(project, overrides, params_files)
-    target = _validated_target(parameters, output_dir, project)
-    notebook = load_report(report)
+    settings = render_settings(project, overrides, params_files)
+    report = (report or project.report).resolve()
+    load_report(report)  # a malformed report or front matter fails before a kernel starts
     backend = choose_backend(formats)
+    target = check_writable_folder(
+        Path(output_dir) if output_dir else project.resolve(settings.output_dir)
+    )
     logger.info("rendering %s with the %s backend into %s", report.name, backend, target)
-    target.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".render-", dir=target))
-    try:
-        parameters["output_dir"] = str(staging)
-        _execute_and_typeset(
-            notebook,
-            staging,
-            parameters,
-            report.name,
-            backend,
-            formats,
-            cell_timeout,
-            progress,
-            project,
+    with OutputSet(target, "render", settings.to_dict(), owned=OUTPUT_SET) as output:
+        render_into(
+            project, overrides, params_files, output.path, formats, report, cell_timeout, progress
         )
-        publish(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     seconds = time.perf_counter() - started
     logger.info("rendered %s in %.1f s (%s backend)", target / "report.html", seconds, backend)
     return RenderResult(
@@ -238,6 +229,7 @@ def render_report(
         metrics=target / "metrics.json",
         backend=backend,
         seconds=seconds,
+        removed=output.published.removed if output.published else (),
     )
 
 

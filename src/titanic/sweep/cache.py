@@ -14,9 +14,9 @@ from titanic.config import (
 )
 from titanic.io.checksums import file_sha256, sha256_hex
 from titanic.io.locations import read_bytes, resolve_location
+from titanic.io.output_sets import read_manifest, verify
 from titanic.sweep.variants import Variant
 
-CACHE_FILENAME = ".cache-key"
 PACKAGE_DIR = Path(titanic.__file__).parent
 CACHE_FORMAT = 1
 
@@ -84,23 +84,25 @@ def cache_key(components: Mapping[str, Any]) -> str:
 
 
 def read_cache_record(folder: Path) -> dict[str, Any] | None:
-    """Return the stored cache record of a variant folder, or ``None`` if absent or unreadable."""
-    try:
-        record = json.loads((folder / CACHE_FILENAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    """Return the cache record in a variant folder's manifest, or ``None`` if there is none."""
+    manifest = read_manifest(folder)
+    record = manifest.get("cache") if manifest else None
     return record if isinstance(record, dict) else None
 
 
 def stale_reason(
     record: Mapping[str, Any] | None, components: Mapping[str, Any], folder: Path
 ) -> str | None:
-    """Say why a variant must run (``None``: its outputs are current).
+    """Say why a variant must run (``None``: its outputs are current and intact).
+
+    The cache vouches only for what it can check: the key must match, and every file of the
+    variant's manifest must still have the size and sha256 recorded when it was published.
 
     Returns
     -------
     str or None
-        ``"new"``, ``"outputs missing"`` or ``"<component>, ... changed"``.
+        ``"new"``, ``"<component>, ... changed"``, ``"outputs missing: ..."`` or
+        ``"outputs changed: ..."``.
     """
     if record is None:
         return "new"
@@ -108,7 +110,4 @@ def stale_reason(
         stored = record.get("components", {})
         changed = [name for name in components if stored.get(name) != components[name]]
         return f"{', '.join(changed) or 'key'} changed"
-    outputs = record.get("outputs") or []
-    if not outputs or not all((folder / name).is_file() for name in outputs):
-        return "outputs missing"
-    return None
+    return verify(folder)

@@ -16,8 +16,8 @@ subclass, with no change to the sweep. For example, Dask distributed, whose
         def shutdown(self, cancel=False):
             self._executor.shutdown(wait=True)
 
-The job and its task must then be importable and picklable on the workers, and the variants'
-output folder shared with them.
+The job and its task must then be importable and picklable on the workers; each variant is
+built in a staging folder that the sweep publishes (see :mod:`titanic.io.output_sets`).
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from types import TracebackType
 from typing import Self, TypeVar
+
+from titanic.processes import descendants_of, terminate
 
 Task = TypeVar("Task")
 Outcome = TypeVar("Outcome")
@@ -46,6 +48,10 @@ class VariantExecutor(ABC):
     def shutdown(self, cancel: bool = False) -> None:
         """Release the workers once the running jobs end; ``cancel`` drops the queued ones."""
 
+    def terminate(self) -> None:
+        """Stop now: drop the queued jobs and end the running ones (interruptions)."""
+        self.shutdown(cancel=True)
+
     def __enter__(self) -> Self:
         return self
 
@@ -55,8 +61,11 @@ class VariantExecutor(ABC):
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        # On an error (Ctrl-C included) queued variants are dropped, not started.
-        self.shutdown(cancel=error is not None)
+        # On an error or a signal, queued variants are dropped and running ones ended at once.
+        if error is None:
+            self.shutdown()
+        else:
+            self.terminate()
 
 
 class LocalProcessExecutor(VariantExecutor):
@@ -102,6 +111,17 @@ class LocalProcessExecutor(VariantExecutor):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=cancel)
             self._pool = None
+
+    def terminate(self) -> None:
+        """Drop the queued jobs, end the workers and what they started (kernels) by their ids."""
+        if self._pool is None:
+            return
+        # The pool's own worker table: no public API lists the workers' ids.
+        workers = list(self._pool._processes or {})  # pylint: disable=protected-access
+        processes = descendants_of(workers)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        terminate(processes)
+        self._pool = None
 
 
 class InlineExecutor(VariantExecutor):

@@ -18,8 +18,9 @@ from typing import Literal
 from titanic.config import (
     load_settings,
 )
-from titanic.errors import SweepError, TitanicError
-from titanic.project import Project
+from titanic.errors import OutputError, SweepError, TitanicError
+from titanic.io.output_sets import publish, remove_stale
+from titanic.project import OUTPUT_SET, Project
 from titanic.sweep.cache import (
     cache_components,
     data_fingerprint,
@@ -31,7 +32,9 @@ from titanic.sweep.compare import ComparisonEntry, write_comparison
 from titanic.sweep.executors import VariantExecutor
 from titanic.sweep.variants import Variant, expand_variants, resolved_value, swept_keys
 from titanic.sweep.worker import (
+    FAILED_LOG_FILENAME,
     KERNEL_START_RETRIES,
+    LOG_FILENAME,
     Renderer,
     VariantRun,
     VariantTask,
@@ -41,6 +44,8 @@ from titanic.sweep.worker import (
 
 VARIANTS_DIRNAME = "variants"
 Status = Literal["done", "cached", "failed", "skipped"]
+# What a variant's output set replaces in its folder: the report's files, and the log of a run.
+VARIANT_SET = (*OUTPUT_SET, LOG_FILENAME, FAILED_LOG_FILENAME)
 # What a worker imports to render a variant: preloaded once by a forkserver.
 WORKER_MODULES = ("titanic.sweep.run", "titanic.report.render")
 
@@ -187,26 +192,42 @@ def _execute(
         if render is not None:
             task = replace(task, render=render)
         pending[executor.submit(execute_variant, task)] = task
-    while pending:
-        done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-        for future in done:
-            task = pending.pop(future)
-            variant = variants[task.name]
-            reason = plan.reasons[task.name]
-            try:
-                run = future.result()
-            except BrokenExecutor as err:
-                outcome = VariantOutcome(variant, "failed", reason=reason, error=one_line(err))
-            else:
-                status: Status = "done" if run.ok else "failed"
-                outcome = VariantOutcome(
-                    variant, status, run.seconds, reason, run.error, run.attempts
-                )
-            plan.outcomes[task.name] = outcome
-            observer.finished(outcome)
-        # A pool starts queued jobs in submission order: the first `workers` started ones run.
-        started = [task.name for future, task in pending.items() if future.running()]
-        observer.running(started[: executor.workers])
+    try:
+        while pending:
+            done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in done:
+                task = pending.pop(future)
+                outcome = _outcome(future, task, variants[task.name], plan.reasons[task.name])
+                plan.outcomes[task.name] = outcome
+                observer.finished(outcome)
+            # A pool starts queued jobs in submission order: the first `workers` started run.
+            started = [task.name for future, task in pending.items() if future.running()]
+            observer.running(started[: executor.workers])
+    except BaseException:
+        # Ctrl-C or a signal: start nothing more, end the running variants, publish nothing.
+        for future in pending:
+            future.cancel()
+        executor.terminate()
+        for task in plan.tasks:
+            remove_stale(task.folder)
+        raise
+
+
+def _outcome(
+    future: Future[VariantRun], task: VariantTask, variant: Variant, reason: str
+) -> VariantOutcome:
+    """Publish a variant that its worker finished, and say how it ended."""
+    try:
+        run = future.result()
+    except BrokenExecutor as err:
+        return VariantOutcome(variant, "failed", reason=reason, error=one_line(err))
+    if not run.ok or run.staging is None:
+        return VariantOutcome(variant, "failed", run.seconds, reason, run.error, run.attempts)
+    try:
+        publish(Path(run.staging), task.folder, owned=VARIANT_SET)
+    except OutputError as err:
+        return VariantOutcome(variant, "failed", run.seconds, reason, one_line(err), run.attempts)
+    return VariantOutcome(variant, "done", run.seconds, reason, None, run.attempts)
 
 
 def run_sweep(

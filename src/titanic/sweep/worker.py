@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -14,14 +15,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from titanic.errors import TitanicError
-from titanic.io.atomic import write_json
+from titanic.io.output_sets import Staging, seal
 from titanic.project import Project
 from titanic.provenance import utc_timestamp
-from titanic.sweep.cache import CACHE_FILENAME, cache_key
+from titanic.sweep.cache import cache_key
 
 logger = logging.getLogger(__name__)
 
 LOG_FILENAME = "sweep.log"
+FAILED_LOG_FILENAME = "sweep-failed.log"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 KERNEL_START_RETRIES = 2
 RETRY_DELAY_SECONDS = 2.0
@@ -62,6 +64,7 @@ class VariantRun:
     seconds: float
     attempts: int
     error: str | None = None
+    staging: str | None = None
 
 
 def is_kernel_start_error(error: BaseException) -> bool:
@@ -91,13 +94,21 @@ def one_line(error: BaseException) -> str:
 
 def _default_renderer() -> Renderer:
     # Imported here: the report machinery (papermill, nbconvert) loads only in the workers.
-    from titanic.report.render import render_report  # pylint: disable=import-outside-toplevel
+    from titanic.report.render import render_into  # pylint: disable=import-outside-toplevel
 
-    return render_report
+    return render_into
 
 
-def _render_with_retries(task: VariantTask, render: Renderer, attempts: list[int]) -> Any:
-    """Render; retry, a bounded number of times, only when the kernel failed to start."""
+def _clear(folder: Path, keep: str) -> None:
+    """Remove what a failed attempt wrote into ``folder``, but its hidden files and ``keep``."""
+    for path in folder.iterdir():
+        if path.name != keep and not path.name.startswith("."):
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+def _render_with_retries(task: VariantTask, folder: Path, attempts: list[int]) -> Any:
+    """Render into ``folder``; retry, a bounded number of times, only when no kernel started."""
+    render = task.render or _default_renderer()
     while True:
         attempts.append(len(attempts) + 1)
         try:
@@ -105,7 +116,7 @@ def _render_with_retries(task: VariantTask, render: Renderer, attempts: list[int
                 task.project,
                 overrides=task.overrides,
                 params_files=task.params_files,
-                output_dir=task.folder,
+                output_dir=folder,
                 formats=("html",),
                 report=task.report,
                 cell_timeout=task.cell_timeout,
@@ -117,6 +128,7 @@ def _render_with_retries(task: VariantTask, render: Renderer, attempts: list[int
             if len(attempts) > task.retries or not is_kernel_start_error(err):
                 raise
             logger.warning("%s: the kernel did not start (%s); retrying", task.name, one_line(err))
+            _clear(folder, keep=LOG_FILENAME)
             time.sleep(RETRY_DELAY_SECONDS * len(attempts))
 
 
@@ -154,37 +166,38 @@ def variant_log(path: Path) -> Iterator[None]:
 
 
 def execute_variant(task: VariantTask) -> VariantRun:
-    """Render one variant into its folder, log to its sweep.log, then record its cache key.
+    """Render one variant into a staging folder inside its folder, sealed with its cache record.
 
-    Runs in a worker. Any failure is caught and returned, so that it stays this variant's:
-    the traceback goes to the variant's log and one line to the summary.
+    Runs in a worker, and publishes nothing: the sweep publishes the staging folder it returns
+    (:func:`titanic.io.output_sets.publish`), so an interrupted sweep never leaves a variant
+    half-replaced. Any failure is caught and returned, so that it stays this variant's: the
+    traceback goes to ``<variant>/sweep-failed.log`` and one line to the summary; the
+    variant's previous outputs stay as they were.
     """
-    task.folder.mkdir(parents=True, exist_ok=True)
     attempts: list[int] = []
     started = time.perf_counter()
-    with variant_log(task.folder / LOG_FILENAME):
-        try:
-            logger.info("variant %s: rendering with %s", task.name, " ".join(task.overrides))
-            result = _render_with_retries(task, task.render or _default_renderer(), attempts)
-            seconds = time.perf_counter() - started
-            outputs = [
-                Path(path).relative_to(task.folder).as_posix()
-                for path in (result.html, result.notebook, result.metrics)
-            ]
-            write_json(
-                task.folder / CACHE_FILENAME,
-                {
-                    "key": cache_key(task.components),
-                    "components": task.components,
-                    "outputs": outputs,
-                    "seconds": round(seconds, 3),
-                    "finished": utc_timestamp(),
-                },
-            )
-            logger.info("variant %s: done in %.1f s", task.name, seconds)
-            return VariantRun(task.name, True, seconds, len(attempts))
-        # Any error of one variant is that variant's outcome, never the end of the sweep.
-        except Exception as err:  # pylint: disable=broad-exception-caught
-            logger.exception("variant %s failed", task.name)
-            seconds = time.perf_counter() - started
-            return VariantRun(task.name, False, seconds, len(attempts), one_line(err))
+    failure: VariantRun | None = None
+    with Staging(task.folder) as staging:
+        with variant_log(staging.path / LOG_FILENAME):
+            try:
+                logger.info("variant %s: rendering with %s", task.name, " ".join(task.overrides))
+                _render_with_retries(task, staging.path, attempts)
+                logger.info("variant %s: done in %.1f s", task.name, time.perf_counter() - started)
+            # Any error of one variant is that variant's outcome, never the end of the sweep.
+            except Exception as err:  # pylint: disable=broad-exception-caught
+                logger.exception("variant %s failed", task.name)
+                failure = VariantRun(
+                    task.name, False, time.perf_counter() - started, len(attempts), one_line(err)
+                )
+        seconds = time.perf_counter() - started
+        if failure is not None:
+            os.replace(staging.path / LOG_FILENAME, task.folder / FAILED_LOG_FILENAME)
+            return failure
+        record = {
+            "key": cache_key(task.components),
+            "components": task.components,
+            "seconds": round(seconds, 3),
+            "finished": utc_timestamp(),
+        }
+        seal(staging, "sweep", task.components["parameters"], extra={"cache": record})
+        return VariantRun(task.name, True, seconds, len(attempts), staging=str(staging.keep()))
