@@ -355,6 +355,19 @@ def test_force_and_shared_changes_rerun_everything(fake_project):
     assert sorted(render.calls) == ["max_depth-2", "max_depth-3", "max_depth-4"]
 
 
+def test_an_edited_output_is_not_served_from_the_cache(fake_project):
+    render = FakeRender()
+    sweep_once(render)
+    metrics = fake_project / "_output" / "variants" / "max_depth-4" / "metrics.json"
+    metrics.write_text(metrics.read_text().replace("0.74", "0.99"), encoding="utf-8")
+    render.calls.clear()
+    result = sweep_once(render)
+    assert render.calls == ["max_depth-3", "max_depth-4"]  # 3 failed before; 4 was edited
+    outcome = next(o for o in result.outcomes if o.variant.name == "max_depth-4")
+    assert (outcome.status, outcome.reason) == ("done", "outputs changed: metrics.json")
+    assert "0.99" not in metrics.read_text()
+
+
 def test_only_runs_the_named_variants(fake_project):
     render = FakeRender()
     result = sweep_once(render, only=("max_depth-4",))

@@ -1,0 +1,216 @@
+"""Faults at the edges, through the real command line: outputs whole or untouched, one line.
+
+Read-only and full folders are small tmpfs mounts (the machines here run as root); the tests
+skip cleanly where mounting is not allowed. The signal tests send SIGTERM and SIGINT to a real
+`titanic` process and check that nothing it started survives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+from typer.testing import CliRunner
+
+from titanic.cli import app
+from titanic.io.output_sets import OutputSet, read_manifest, verify
+
+from .conftest import REPO_ROOT, TINY_MODEL, write_params
+
+runner = CliRunner()
+TITANIC = Path(sys.executable).parent / "titanic"
+
+
+@contextlib.contextmanager
+def tmpfs(options: str) -> Iterator[Path]:
+    """Mount a small tmpfs (``options`` such as ``size=64k`` or ``ro``), or skip."""
+    if shutil.which("mount") is None or os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root and mount(8)")
+    folder = Path(tempfile.mkdtemp(prefix="titanic-tmpfs-"))
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        folder.rmdir()
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+        folder.rmdir()
+
+
+def one_error_line(result) -> str:
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    errors = [line for line in lines if line.startswith("error:")]
+    assert len(errors) == 1, result.output
+    return errors[0]
+
+
+def test_run_into_a_file_fails_at_once_naming_it(project):
+    (project / "taken").write_text("not a folder", encoding="utf-8")
+    started = time.perf_counter()
+    result = runner.invoke(app, ["run", "-P", f"output_dir={project / 'taken'}"])
+    line = one_error_line(result)
+    assert f"{project / 'taken'} is a file, not a folder" in line
+    assert time.perf_counter() - started < 3  # refused before any training
+
+
+def test_run_into_a_read_only_folder_fails_at_once_naming_it(project):
+    with tmpfs("ro,size=64k") as folder:
+        result = runner.invoke(app, ["run", "-P", f"output_dir={folder / 'out'}"])
+        line = one_error_line(result)
+        assert str(folder) in line and "Read-only file system" in line
+
+
+def test_a_full_disk_leaves_the_previous_outputs_and_no_staging(project):
+    with tmpfs("size=32k") as folder:
+        with OutputSet(folder, "render", {}) as previous:
+            (previous.path / "metrics.json").write_text('{"old": 1}', encoding="utf-8")
+            (previous.path / "report.html").write_text("<html>old</html>", encoding="utf-8")
+        result = runner.invoke(app, ["run", "-P", f"output_dir={folder}"])
+        line = one_error_line(result)
+        assert "No space left on device" in line and str(folder) in line
+        assert (folder / "metrics.json").read_text() == '{"old": 1}'
+        assert verify(folder) is None
+        assert not [path for path in folder.iterdir() if path.name.startswith(".staging-")]
+
+
+def test_run_after_a_render_removes_the_report_whose_numbers_it_would_contradict(project):
+    output = project / "_output"
+    with OutputSet(output, "render", {}) as render:
+        for name in ("report.html", "report.pdf", "report.ipynb", "metrics.json"):
+            (render.path / name).write_text("from the render", encoding="utf-8")
+    result = runner.invoke(app, ["run"])
+    assert result.exit_code == 0, result.output
+    assert "Removed report.html, report.ipynb, report.pdf" in result.output
+    assert not (output / "report.html").exists() and not (output / "report.pdf").exists()
+    manifest = read_manifest(output)
+    assert manifest["command"] == "run" and "metrics.json" in manifest["files"]
+    assert verify(output) is None
+
+
+def test_predict_is_its_own_set_beside_the_run(project):
+    assert runner.invoke(app, ["run"]).exit_code == 0
+    result = runner.invoke(app, ["predict"])
+    assert result.exit_code == 0, result.output
+    output = project / "_output"
+    assert verify(output) is None  # run's set untouched
+    assert read_manifest(output, "submission.manifest.json")["command"] == "predict"
+
+
+def test_a_malformed_front_matter_fails_before_any_kernel(project):
+    report = project / "report.qmd"
+    text = (REPO_ROOT / "report.qmd").read_text(encoding="utf-8")
+    report.write_text(text.replace("date: today", "date: [today"), encoding="utf-8")
+    started = time.perf_counter()
+    result = runner.invoke(app, ["render", "--to", "html"])
+    line = one_error_line(result)
+    assert "report.qmd: malformed front matter at line" in line
+    assert time.perf_counter() - started < 5
+
+
+# --- signals --------------------------------------------------------------------------------
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def start(project: Path, *arguments: str) -> tuple[subprocess.Popen, psutil.Process]:
+    process = subprocess.Popen(
+        [str(TITANIC), *arguments],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return process, psutil.Process(process.pid)
+
+
+def stop(process: subprocess.Popen, tree: psutil.Process, signum: int) -> list[psutil.Process]:
+    """Send ``signum``; return the processes the command had started, snapshotted just before."""
+    started = tree.children(recursive=True)
+    process.send_signal(signum)
+    return started
+
+
+def assert_all_gone(processes: list[psutil.Process]) -> None:
+    _, alive = psutil.wait_procs(processes, timeout=3)
+    survivors = [f"{p.pid} {p.name()}" for p in alive]
+    for p in alive:
+        p.kill()
+    assert not survivors, f"still running: {survivors}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_during_a_render_ends_everything_and_keeps_the_previous_report(project, signum):
+    shutil.copyfile(REPO_ROOT / "report.qmd", project / "report.qmd")
+    output = project / "_output"
+    with OutputSet(output, "render", {}) as previous:
+        (previous.path / "report.html").write_text("<html>previous</html>", encoding="utf-8")
+    process, tree = start(project, "render", "--to", "html")
+    wait_for(
+        lambda: list(output.glob(".staging-*")) and tree.children(recursive=True),
+        60,
+        "a kernel to start",
+    )
+    time.sleep(2.0)
+    started = stop(process, tree, signum)
+    began = time.monotonic()
+    _, stderr = process.communicate(timeout=30)
+    assert time.monotonic() - began < 5, "the command took more than 5 s to stop"
+    assert process.returncode == 128 + signum, stderr
+    assert "Traceback" not in stderr
+    assert_all_gone(started)
+    assert (output / "report.html").read_text() == "<html>previous</html>"
+    assert verify(output) is None
+    assert not [p for p in output.iterdir() if p.name.startswith((".staging-", ".backup-"))]
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_sweep_ends_every_process_and_publishes_nothing(project):
+    shutil.copyfile(REPO_ROOT / "report.qmd", project / "report.qmd")
+    write_params(project, **TINY_MODEL, variants={"grid": {"model.max_depth": [2, 3, 4]}})
+    variants = project / "_output" / "variants"
+    process, tree = start(project, "sweep", "--jobs", "2")
+    wait_for(lambda: len(list(variants.glob("*/.staging-*"))) >= 2, 60, "two variants to start")
+    time.sleep(1.5)
+    started = stop(process, tree, signal.SIGTERM)
+    began = time.monotonic()
+    _, stderr = process.communicate(timeout=30)
+    assert time.monotonic() - began < 5, "the sweep took more than 5 s to stop"
+    assert process.returncode == 143, stderr
+    assert_all_gone(started)
+    time.sleep(1.0)  # nothing may still write after the command is gone
+    assert not list(variants.glob("*/.staging-*"))
+    assert not list(variants.glob("*/manifest.json"))
+    rerun = subprocess.run(
+        [str(TITANIC), "sweep", "--jobs", "2", "--only", "max_depth-2"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert "cached" not in rerun.stderr.split("max_depth-2")[1].splitlines()[0]
