@@ -45,7 +45,7 @@ class Analysis:
     importance: pd.DataFrame
     validation_predictions: pd.DataFrame
 
-    def summary(self) -> dict[str, object]:
+    def summary(self) -> dict[str, Any]:
         """Return the validation metrics, CV summary and confusion matrix as JSON-ready values."""
         return {
             "validation": self.metrics,

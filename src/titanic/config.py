@@ -120,7 +120,7 @@ REPLACED_WHOLE = ("variants.grid", "variants.sets")
 
 def parameter_keys() -> tuple[str, ...]:
     """Return every dotted key a variant may set, e.g. ``model.max_depth``, ``random_state``."""
-    keys = []
+    keys: list[str] = []
     for name, field in Settings.model_fields.items():
         if name in NOT_SWEPT:
             continue

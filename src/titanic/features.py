@@ -63,7 +63,9 @@ class TitleExtractor(TransformerMixin, BaseEstimator):
         if self.min_count < 1:
             raise ValueError(f"min_count must be >= 1, got {self.min_count}")
         counts = extract_title(_as_frame(self, X, reset=True).iloc[:, 0]).value_counts()
-        self.titles_ = sorted(title for title, count in counts.items() if count >= self.min_count)
+        self.titles_ = sorted(
+            str(title) for title, count in counts.items() if count >= self.min_count
+        )
         return self
 
     def transform(self, X):  # noqa: N803

@@ -7,6 +7,7 @@ import subprocess
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TypedDict
 
 KEY_PACKAGES = (
     "titanic",
@@ -24,7 +25,14 @@ KEY_PACKAGES = (
 )
 
 
-def git_state(root: Path) -> dict[str, object]:
+class GitState(TypedDict):
+    """The commit checked out (``None`` outside git) and whether the work tree differs from it."""
+
+    commit: str | None
+    dirty: bool | None
+
+
+def git_state(root: Path) -> GitState:
     """Return the commit checked out in ``root`` and whether the work tree differs from it.
 
     Both are ``None`` outside a git checkout or when git is not installed.
