@@ -1,3 +1,4 @@
+import json
 import math
 
 import numpy as np
@@ -6,6 +7,7 @@ import pytest
 from titanic.analysis import fit_on_all_rows, run_analysis
 from titanic.config import load_settings
 from titanic.dataset import load_dataset, split_features_target
+from titanic.metrics import parse_document
 from titanic.modeling.evaluate import (
     CV_SCORERS,
     classification_metrics,
@@ -122,3 +124,14 @@ def test_submission_has_every_test_passenger(settings, dataset):
     assert list(submission.columns) == ["PassengerId", "Survived"]
     assert submission["PassengerId"].tolist() == dataset.test["PassengerId"].tolist()
     assert set(submission["Survived"]) <= {0, 1}
+
+
+def test_the_written_summary_follows_the_metrics_contract(analysis):
+    summary = parse_document(
+        json.dumps({"metrics": analysis.summary(), "parameters": {}, "data": {}, "provenance": {}})
+    )["metrics"]
+    assert summary["validation"] == analysis.metrics
+    assert summary["rows"] == {
+        "train": len(analysis.split.x_train),
+        "validation": len(analysis.split.x_validation),
+    }
