@@ -43,7 +43,6 @@ class Analysis:
     roc_curve: pd.DataFrame
     cv_scores: pd.DataFrame
     importance: pd.DataFrame
-    validation_predictions: pd.DataFrame
 
     def summary(self) -> MetricsSummary:
         """Return the validation metrics, CV summary and confusion matrix as JSON-ready values."""
@@ -96,7 +95,6 @@ def run_analysis(settings: Settings, dataset: Dataset) -> Analysis:
     )
     model = fit_model(pipeline, split.x_train, split.y_train)
     predictions = predict_survival(model, split.x_validation)
-    predictions["actual"] = split.y_validation.to_numpy()
     predicted = predictions["Survived"].to_numpy()
     probability = predictions["probability"].to_numpy()
     importance = permutation_importances(
@@ -115,7 +113,6 @@ def run_analysis(settings: Settings, dataset: Dataset) -> Analysis:
         roc_curve=roc_points(split.y_validation, probability),
         cv_scores=cv_scores,
         importance=importance,
-        validation_predictions=predictions,
     )
 
 

@@ -6,8 +6,6 @@ Everything that learns from data (title groups, ticket frequencies, medians, enc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -226,8 +224,3 @@ def engineered_sample(pipeline: Pipeline | ColumnTransformer, rows: pd.DataFrame
     """Return what a fitted preprocessor makes of some raw rows (for before/after tables)."""
     preprocessor = pipeline[0] if isinstance(pipeline, Pipeline) else pipeline
     return preprocessor.transform(rows)
-
-
-def feature_group_of(feature_names: Sequence[str]) -> list[str]:
-    """Map output feature names (``group__feature``) back to their feature group."""
-    return [name.split("__", 1)[0] for name in feature_names]

@@ -21,7 +21,6 @@ KEY_PACKAGES = (
     "s3fs",
     "papermill",
     "nbconvert",
-    "jupytext",
 )
 
 

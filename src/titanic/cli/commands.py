@@ -47,7 +47,6 @@ app = typer.Typer(
 # soft_wrap: paths and error lines are never broken across lines (users copy them).
 stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, soft_wrap=True)
-logger = logging.getLogger("titanic")
 Command = TypeVar("Command", bound=Callable[..., Any])
 
 ParamsFiles = Annotated[

@@ -259,13 +259,6 @@ def metrics_table(analysis: Analysis) -> Markdown:
     return markdown_table(pd.DataFrame(rows))
 
 
-def importance_table(analysis: Analysis) -> Markdown:
-    """Return permutation importance per raw column, most important first."""
-    return markdown_table(
-        analysis.importance, {"importance_mean": "{:.4f}", "importance_std": "{:.4f}"}
-    )
-
-
 def importance_sentence(analysis: Analysis, count: int = 3) -> str:
     """Return a sentence naming the most important raw columns, with the accuracy drop of each."""
     top = analysis.importance.head(count)
