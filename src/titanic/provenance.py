@@ -49,7 +49,8 @@ def git_state(root: Path) -> GitState:
     commit = git("rev-parse", "HEAD")
     if commit is None:
         return {"commit": None, "dirty": None}
-    status = git("status", "--porcelain", "--untracked-files=no")
+    # Untracked files count (a new params file changes what a run does); ignored ones do not.
+    status = git("status", "--porcelain")
     return {"commit": commit, "dirty": bool(status) if status is not None else None}
 
 
