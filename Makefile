@@ -47,10 +47,11 @@ test: setup ## Run the whole test suite (lint included)
 test-fast: $(VENV)/.synced ## Run the tests that need neither a browser nor a render
 	$(BIN)/python -m pytest -m "not slow"
 
-lint: $(VENV)/.synced ## ruff (lint and format check) and pylint
+lint: $(VENV)/.synced ## ruff (lint and format check), pylint and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pylint src/titanic main.py
+	$(BIN)/mypy
 
 format: $(VENV)/.synced ## Format the code with ruff
 	$(BIN)/ruff check --fix .
@@ -62,4 +63,4 @@ benchmark: setup ## Run the benchmarks and rewrite docs/benchmarks.md
 	$(BIN)/python benchmarks/bench_storage.py
 
 clean: ## Remove outputs and caches (keeps .venv)
-	rm -rf _output .pytest_cache .ruff_cache
+	rm -rf _output .pytest_cache .ruff_cache .mypy_cache

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+
+from titanic.metrics import METRIC_NAMES, MetricsDocument, parse_document
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data" / "titanic"
@@ -112,3 +115,34 @@ def data_copy(tmp_path: Path, kaggle_dir: Path) -> Path:
     for name in ("train.csv", "test.csv"):
         shutil.copyfile(kaggle_dir / name, folder / name)
     return folder
+
+
+def metrics_json(validation: float | dict[str, float], cv_mean: float, cv_std: float) -> str:
+    """Return a metrics.json text that follows the contract of titanic.metrics, with set scores.
+
+    ``validation`` gives one score for every metric, or a score per metric name.
+    """
+    scores = (
+        validation if isinstance(validation, dict) else dict.fromkeys(METRIC_NAMES, validation)
+    )
+    document: MetricsDocument = {
+        "metrics": {
+            "validation": scores,
+            "cross_validation": {name: {"mean": cv_mean, "std": cv_std} for name in METRIC_NAMES},
+            "cross_validation_folds": {name: [cv_mean, cv_mean] for name in METRIC_NAMES},
+            "confusion_matrix": {
+                "labels": ["died", "survived"],
+                "rows_actual_columns_predicted": [[10, 2], [3, 5]],
+            },
+            "permutation_importance": [
+                {"feature": "Sex", "importance_mean": 0.1, "importance_std": 0.01}
+            ],
+            "rows": {"train": 80, "validation": 20},
+        },
+        "parameters": {},
+        "data": {},
+        "provenance": {},
+    }
+    text = json.dumps(document)
+    parse_document(text)  # a fake that drifts from the contract fails here
+    return text

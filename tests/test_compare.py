@@ -1,4 +1,3 @@
-import json
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -9,28 +8,23 @@ import pytest
 from titanic.sweep import compare
 from titanic.sweep.compare import BEST_BY_TEXT, ComparisonEntry, read_metrics, write_comparison
 
+from .conftest import metrics_json
+
 KEYS = ["model.n_estimators", "model.max_depth"]
 
 
 def fake_variant(folder: Path, name: str, cv_mean: float, accuracy: float = 0.8) -> None:
     variant = folder / name
     variant.mkdir(parents=True)
-    document = {
-        "metrics": {
-            "validation": {
-                "accuracy": accuracy,
-                "precision": 0.7,
-                "recall": 0.6,
-                "f1": 0.65,
-                "roc_auc": 0.85,
-            },
-            "cross_validation": {
-                metric: {"mean": cv_mean, "std": 0.02} for metric in ("accuracy", "f1", "roc_auc")
-            },
-        },
-        "parameters": {},
+    validation = {
+        "accuracy": accuracy,
+        "precision": 0.7,
+        "recall": 0.6,
+        "f1": 0.65,
+        "roc_auc": 0.85,
     }
-    (variant / "metrics.json").write_text(json.dumps(document), encoding="utf-8")
+    text = metrics_json(validation, cv_mean=cv_mean, cv_std=0.02)
+    (variant / "metrics.json").write_text(text, encoding="utf-8")
     (variant / "report.html").write_text("<html></html>", encoding="utf-8")
 
 

@@ -3,9 +3,12 @@ import pytest
 from titanic.config import (
     Settings,
     dump_settings,
+    encode_override,
+    get_dotted,
     load_settings,
     parse_override,
     read_yaml_mapping,
+    set_dotted,
 )
 from titanic.errors import ConfigError
 from titanic.project import Project
@@ -182,3 +185,27 @@ def test_project_root_and_output_dir(tmp_path):
     assert project.resolve(settings.output_dir) == tmp_path.resolve() / "_output"
     absolute = load_settings(REPO_ROOT / "params.yaml", overrides=[f"output_dir={tmp_path}/out"])
     assert Project.at("/elsewhere").resolve(absolute.output_dir) == tmp_path / "out"
+
+
+@pytest.mark.parametrize(
+    "value", [None, 3, 0.5, "log2", "null", "3", True, ["sex", "age"], {"a": 1}]
+)
+def test_an_encoded_override_reads_back_with_its_type(value):
+    assert parse_override(encode_override("model.max_features", value)) == (
+        "model.max_features",
+        value,
+    )
+
+
+def test_dotted_keys_are_read_and_set_in_nested_sections():
+    nested = {"model": {"max_depth": 4}, "random_state": 1}
+    set_dotted(nested, "model.max_depth", None)
+    set_dotted(nested, "data.source", "embedded")
+    assert nested == {
+        "model": {"max_depth": None},
+        "random_state": 1,
+        "data": {"source": "embedded"},
+    }
+    assert get_dotted(nested, "data.source") == "embedded"
+    with pytest.raises(ConfigError, match="random_state is a value, not a section"):
+        set_dotted(nested, "random_state.seed", 2)

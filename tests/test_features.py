@@ -113,3 +113,13 @@ def test_clone_keeps_parameters():
     preprocessor = build_preprocessor(settings(rare_title_min_count=7))
     cloned = clone(preprocessor)
     assert cloned.get_params()["title__titleextractor__min_count"] == 7
+
+
+def test_a_title_seen_exactly_min_count_times_is_kept():
+    names = pd.DataFrame(
+        {"Name": ["A, Mr. X", "B, Mr. Y", "C, Mrs. Z", "D, Mrs. W", "E, Mrs. V", "F, Rev. U"]}
+    )
+    extractor = TitleExtractor(min_count=2).fit(names)
+    assert extractor.titles_ == ["Mr", "Mrs"]
+    titles = extractor.transform(names)["title"].tolist()
+    assert titles == ["Mr", "Mr", "Mrs", "Mrs", "Mrs", "Rare"]

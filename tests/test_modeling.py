@@ -1,11 +1,17 @@
+import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
 
 from titanic.analysis import fit_on_all_rows, run_analysis
-from titanic.config import load_settings
+from titanic.config import SplitSettings, load_settings
 from titanic.dataset import load_dataset, split_features_target
+from titanic.metrics import parse_document
 from titanic.modeling.evaluate import (
     CV_SCORERS,
     classification_metrics,
@@ -13,7 +19,7 @@ from titanic.modeling.evaluate import (
     summarise_cross_validation,
 )
 from titanic.modeling.predict import predict_survival, submission_frame
-from titanic.modeling.train import build_model, split_train_validation
+from titanic.modeling.train import build_model, fit_model, split_train_validation
 
 from .conftest import REPO_ROOT
 
@@ -122,3 +128,48 @@ def test_submission_has_every_test_passenger(settings, dataset):
     assert list(submission.columns) == ["PassengerId", "Survived"]
     assert submission["PassengerId"].tolist() == dataset.test["PassengerId"].tolist()
     assert set(submission["Survived"]) <= {0, 1}
+
+
+def test_the_written_summary_follows_the_metrics_contract(analysis):
+    summary = parse_document(
+        json.dumps({"metrics": analysis.summary(), "parameters": {}, "data": {}, "provenance": {}})
+    )["metrics"]
+    assert summary["validation"] == analysis.metrics
+    assert summary["rows"] == {
+        "train": len(analysis.split.x_train),
+        "validation": len(analysis.split.x_validation),
+    }
+
+
+def test_the_evaluated_model_is_fitted_on_the_training_split_only(settings, analysis):
+    split = analysis.split
+    pipeline = build_model(settings.features, settings.model, settings.random_state)
+    on_train_rows = fit_model(pipeline, split.x_train, split.y_train)
+    np.testing.assert_array_equal(
+        analysis.model.predict_proba(split.x_validation),
+        on_train_rows.predict_proba(split.x_validation),
+    )
+
+
+def test_roc_auc_is_computed_from_the_probability_of_survival():
+    # Perfectly separable: x < 5 died, x > 5 survived.
+    rows = pd.DataFrame({"PassengerId": range(1, 9), "x": [0, 1, 2, 3, 10, 11, 12, 13]})
+    survived = pd.Series([0, 0, 0, 0, 1, 1, 1, 1])
+    model = make_pipeline(
+        ColumnTransformer([("x", "passthrough", ["x"])]), LogisticRegression()
+    ).fit(rows, survived)
+    predictions = predict_survival(model, rows)
+    assert (predictions["probability"][survived == 1] > 0.5).all()
+    metrics = classification_metrics(
+        survived, predictions["Survived"].to_numpy(), predictions["probability"].to_numpy()
+    )
+    assert metrics["roc_auc"] == 1.0
+    assert metrics["accuracy"] == 1.0
+
+
+def test_a_stratified_split_keeps_the_class_proportions_exactly(passengers):
+    survivors = int(passengers["Survived"].sum())
+    split = SplitSettings(test_size=0.5, stratify=True, cv_folds=2)
+    for seed in range(20):
+        held_out = split_train_validation(passengers, split, seed).y_validation
+        assert abs(held_out.sum() - survivors / 2) <= 0.5, seed

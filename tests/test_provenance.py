@@ -30,3 +30,15 @@ def test_run_metadata_has_a_utc_timestamp(tmp_path):
     metadata = run_metadata(tmp_path)
     assert metadata["timestamp"].endswith("+00:00")
     assert set(metadata) == {"git", "versions", "timestamp"}
+
+
+def test_untracked_files_make_the_tree_dirty_but_ignored_ones_do_not(tmp_path):
+    git(tmp_path, "init", "-q")
+    (tmp_path / ".gitignore").write_text("_output/\n")
+    git(tmp_path, "add", ".gitignore")
+    git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one")
+    (tmp_path / "_output").mkdir()
+    (tmp_path / "_output" / "metrics.json").write_text("{}")
+    assert git_state(tmp_path)["dirty"] is False
+    (tmp_path / "extra_params.yaml").write_text("model: {}")
+    assert git_state(tmp_path)["dirty"] is True

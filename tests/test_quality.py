@@ -1,4 +1,5 @@
-"""The house rules that tools can check: ruff (lint and format) clean, pylint 9.5/10 or better."""
+"""The house rules that tools can check: ruff (lint and format) clean, pylint 9.5/10 or better,
+mypy clean on src/."""
 
 import re
 import subprocess
@@ -29,3 +30,9 @@ def test_pylint_scores_at_least_9_5():
     score = re.search(r"rated at (-?[\d.]+)/10", result.stdout)
     assert score, result.stdout + result.stderr
     assert float(score.group(1)) >= 9.5, result.stdout
+
+
+def test_mypy_finds_no_type_errors():
+    result = run(str(BIN / "mypy"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Success: no issues found" in result.stdout

@@ -26,7 +26,7 @@ from titanic.sweep.run import SweepOptions, SweepResult, run_sweep
 from titanic.sweep.variants import MAX_NAME_LENGTH, expand_variants, variant_name
 from titanic.sweep.worker import is_kernel_start_error
 
-from .conftest import REPO_ROOT, TINY_MODEL, write_params
+from .conftest import REPO_ROOT, TINY_MODEL, metrics_json, write_params
 
 PARAMS = Path("params.yaml")  # the test project's, in the current folder
 runner = CliRunner()
@@ -252,18 +252,9 @@ class FakeRender:
             raise ReportError("report.qmd: cell 14 failed: ValueError: depth three")
         depth = next(int(text.split("=")[1]) for text in overrides if "max_depth" in text)
         score = 0.7 + depth / 100
-        metrics = {
-            "metrics": {
-                "validation": dict.fromkeys(
-                    ("accuracy", "precision", "recall", "f1", "roc_auc"), score
-                ),
-                "cross_validation": {
-                    name: {"mean": score, "std": 0.01} for name in ("accuracy", "f1", "roc_auc")
-                },
-            }
-        }
         output_dir.mkdir(parents=True, exist_ok=True)
-        (output_dir / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+        metrics = metrics_json(score, cv_mean=score, cv_std=0.01)
+        (output_dir / "metrics.json").write_text(metrics, encoding="utf-8")
         (output_dir / "report.html").write_text(f"<html>{name}</html>", encoding="utf-8")
         (output_dir / "report.ipynb").write_text("{}", encoding="utf-8")
         return SimpleNamespace(

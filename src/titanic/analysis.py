@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from sklearn.pipeline import Pipeline
@@ -17,6 +16,7 @@ from sklearn.pipeline import Pipeline
 from titanic.config import Settings
 from titanic.dataset import Dataset, split_features_target
 from titanic.features import raw_columns
+from titanic.metrics import METRIC_NAMES, Importance, MetricsDocument, MetricsSummary
 from titanic.modeling.evaluate import (
     classification_metrics,
     confusion,
@@ -43,19 +43,28 @@ class Analysis:
     roc_curve: pd.DataFrame
     cv_scores: pd.DataFrame
     importance: pd.DataFrame
-    validation_predictions: pd.DataFrame
 
-    def summary(self) -> dict[str, object]:
+    def summary(self) -> MetricsSummary:
         """Return the validation metrics, CV summary and confusion matrix as JSON-ready values."""
         return {
             "validation": self.metrics,
             "cross_validation": summarise_cross_validation(self.cv_scores),
-            "cross_validation_folds": self.cv_scores.to_dict(orient="list"),
+            "cross_validation_folds": {
+                name: self.cv_scores[name].tolist() for name in METRIC_NAMES
+            },
             "confusion_matrix": {
-                "labels": list(self.confusion_matrix.columns),
+                "labels": [str(label) for label in self.confusion_matrix.columns],
                 "rows_actual_columns_predicted": self.confusion_matrix.to_numpy().tolist(),
             },
-            "permutation_importance": self.importance.to_dict(orient="records"),
+            "permutation_importance": [
+                Importance(feature=str(feature), importance_mean=mean, importance_std=std)
+                for feature, mean, std in zip(
+                    self.importance["feature"].tolist(),
+                    self.importance["importance_mean"].tolist(),
+                    self.importance["importance_std"].tolist(),
+                    strict=True,
+                )
+            ],
             "rows": {"train": len(self.split.x_train), "validation": len(self.split.x_validation)},
         }
 
@@ -86,7 +95,6 @@ def run_analysis(settings: Settings, dataset: Dataset) -> Analysis:
     )
     model = fit_model(pipeline, split.x_train, split.y_train)
     predictions = predict_survival(model, split.x_validation)
-    predictions["actual"] = split.y_validation.to_numpy()
     predicted = predictions["Survived"].to_numpy()
     probability = predictions["probability"].to_numpy()
     importance = permutation_importances(
@@ -105,7 +113,6 @@ def run_analysis(settings: Settings, dataset: Dataset) -> Analysis:
         roc_curve=roc_points(split.y_validation, probability),
         cv_scores=cv_scores,
         importance=importance,
-        validation_predictions=predictions,
     )
 
 
@@ -118,7 +125,7 @@ def fit_on_all_rows(settings: Settings, dataset: Dataset) -> Pipeline:
 
 def metrics_document(
     settings: Settings, dataset: Dataset, analysis: Analysis, root: Path
-) -> dict[str, Any]:
+) -> MetricsDocument:
     """Return the content of metrics.json: metrics, parameters, data provenance, environment."""
     return {
         "metrics": analysis.summary(),

@@ -8,6 +8,7 @@ missing from it is an error, not a silent fallback.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -118,9 +119,86 @@ NOT_SWEPT = ("variants", "output_dir")
 REPLACED_WHOLE = ("variants.grid", "variants.sets")
 
 
+# Named parameters of the report's parameters cell and the dotted key each one sets.
+REPORT_PARAMETERS: dict[str, str] = {
+    "n_estimators": "model.n_estimators",
+    "max_depth": "model.max_depth",
+    "min_samples_split": "model.min_samples_split",
+    "min_samples_leaf": "model.min_samples_leaf",
+    "max_features": "model.max_features",
+    "test_size": "split.test_size",
+    "cv_folds": "split.cv_folds",
+    "random_state": "random_state",
+    "data_source": "data.source",
+}
+
+
+def get_dotted(mapping: Mapping[str, Any], dotted: str) -> Any:
+    """Return the value of the dotted key ``section.key`` in nested mappings.
+
+    Raises
+    ------
+    KeyError
+        When a part of the key is absent.
+    """
+    node: Any = mapping
+    for part in dotted.split("."):
+        node = node[part]
+    return node
+
+
+def set_dotted(mapping: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set the dotted key ``section.key`` in nested dicts, creating missing sections.
+
+    Raises
+    ------
+    ConfigError
+        When a part of the key holds a value, not a section.
+    """
+    *parents, leaf = dotted.split(".")
+    node = mapping
+    for depth, parent in enumerate(parents):
+        child = node.setdefault(parent, {})
+        if not isinstance(child, dict):
+            where = ".".join(parents[: depth + 1])
+            raise ConfigError(f"{where} is a value, not a section: cannot set {dotted}", "-P")
+        node = child
+    node[leaf] = value
+
+
+def encode_override(dotted: str, value: Any) -> str:
+    """Return ``dotted=value`` for ``-P``: JSON, which :func:`parse_override` reads back typed."""
+    return f"{dotted}={json.dumps(value)}"
+
+
+def report_overrides(**named: Any) -> list[str]:
+    """Turn the report's named parameters (:data:`REPORT_PARAMETERS`) into ``-P`` overrides.
+
+    A value of ``None`` means "keep params.yaml's value" and gives no override.
+
+    Raises
+    ------
+    ConfigError
+        For a name that is not in :data:`REPORT_PARAMETERS`.
+    """
+    unknown = sorted(set(named) - set(REPORT_PARAMETERS))
+    if unknown:
+        raise ConfigError(
+            f"unknown report parameter(s): {', '.join(unknown)};"
+            f" known: {', '.join(REPORT_PARAMETERS)}",
+            source="report parameters",
+            keys=tuple(unknown),
+        )
+    return [
+        encode_override(REPORT_PARAMETERS[name], value)
+        for name, value in named.items()
+        if value is not None
+    ]
+
+
 def parameter_keys() -> tuple[str, ...]:
     """Return every dotted key a variant may set, e.g. ``model.max_depth``, ``random_state``."""
-    keys = []
+    keys: list[str] = []
     for name, field in Settings.model_fields.items():
         if name in NOT_SWEPT:
             continue
@@ -271,17 +349,11 @@ class _Layers:
                 self.origins[dotted] = origin
 
     def set_dotted(self, dotted: str, value: Any, origin: str) -> None:
-        *parents, leaf = dotted.split(".")
-        update: dict[str, Any] = {leaf: value}
-        for parent in reversed(parents):
-            update = {parent: update}
-        node = self.values
-        for depth, parent in enumerate(parents):
-            child = node.get(parent)
-            if child is not None and not isinstance(child, dict):
-                where = ".".join(parents[: depth + 1])
-                raise ConfigError(f"{where} is a value, not a section: cannot set {dotted}", "-P")
-            node = child if isinstance(child, dict) else {}
+        # Tried on a copy first, to refuse a value where a section is needed; then merged, so
+        # that a mapping value merges into its section as a --params file would.
+        set_dotted(copy.deepcopy(self.values), dotted, value)
+        update: dict[str, Any] = {}
+        set_dotted(update, dotted, value)
         self.merge(update, origin)
 
     def origin_of(self, location: tuple[str | int, ...]) -> str:

@@ -6,8 +6,6 @@ Everything that learns from data (title groups, ticket frequencies, medians, enc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -63,7 +61,9 @@ class TitleExtractor(TransformerMixin, BaseEstimator):
         if self.min_count < 1:
             raise ValueError(f"min_count must be >= 1, got {self.min_count}")
         counts = extract_title(_as_frame(self, X, reset=True).iloc[:, 0]).value_counts()
-        self.titles_ = sorted(title for title, count in counts.items() if count >= self.min_count)
+        self.titles_ = sorted(
+            str(title) for title, count in counts.items() if count >= self.min_count
+        )
         return self
 
     def transform(self, X):  # noqa: N803
@@ -224,8 +224,3 @@ def engineered_sample(pipeline: Pipeline | ColumnTransformer, rows: pd.DataFrame
     """Return what a fitted preprocessor makes of some raw rows (for before/after tables)."""
     preprocessor = pipeline[0] if isinstance(pipeline, Pipeline) else pipeline
     return preprocessor.transform(rows)
-
-
-def feature_group_of(feature_names: Sequence[str]) -> list[str]:
-    """Map output feature names (``group__feature``) back to their feature group."""
-    return [name.split("__", 1)[0] for name in feature_names]

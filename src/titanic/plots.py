@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from titanic.dataset import TARGET
@@ -17,7 +18,7 @@ NEUTRAL_COLOUR = "#264653"
 FIGURE_SIZE = (6.4, 3.6)
 
 
-def _new_figure(size: tuple[float, float] = FIGURE_SIZE) -> tuple[Figure, object]:
+def _new_figure(size: tuple[float, float] = FIGURE_SIZE) -> tuple[Figure, Axes]:
     figure = Figure(figsize=size, layout="constrained")
     return figure, figure.add_subplot()
 
@@ -56,7 +57,7 @@ def distribution_by_survival(
     for outcome, colour, name in ((0, DIED_COLOUR, "died"), (1, SURVIVED_COLOUR, "survived")):
         axes.hist(
             values[frame[TARGET] == outcome].dropna(),
-            bins=edges,
+            bins=edges.tolist(),
             alpha=0.6,
             color=colour,
             label=name,

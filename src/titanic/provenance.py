@@ -7,6 +7,7 @@ import subprocess
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TypedDict
 
 KEY_PACKAGES = (
     "titanic",
@@ -20,11 +21,17 @@ KEY_PACKAGES = (
     "s3fs",
     "papermill",
     "nbconvert",
-    "jupytext",
 )
 
 
-def git_state(root: Path) -> dict[str, object]:
+class GitState(TypedDict):
+    """The commit checked out (``None`` outside git) and whether the work tree differs from it."""
+
+    commit: str | None
+    dirty: bool | None
+
+
+def git_state(root: Path) -> GitState:
     """Return the commit checked out in ``root`` and whether the work tree differs from it.
 
     Both are ``None`` outside a git checkout or when git is not installed.
@@ -42,7 +49,8 @@ def git_state(root: Path) -> dict[str, object]:
     commit = git("rev-parse", "HEAD")
     if commit is None:
         return {"commit": None, "dirty": None}
-    status = git("status", "--porcelain", "--untracked-files=no")
+    # Untracked files count (a new params file changes what a run does); ignored ones do not.
+    status = git("status", "--porcelain")
     return {"commit": commit, "dirty": bool(status) if status is not None else None}
 
 

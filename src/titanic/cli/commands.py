@@ -49,7 +49,6 @@ app = typer.Typer(
 # soft_wrap: paths and error lines are never broken across lines (users copy them).
 stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, soft_wrap=True)
-logger = logging.getLogger("titanic")
 Command = TypeVar("Command", bound=Callable[..., Any])
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 

@@ -18,7 +18,9 @@ from sklearn.metrics import (
 from sklearn.model_selection import StratifiedKFold, cross_validate
 from sklearn.pipeline import Pipeline
 
-CV_SCORERS = ("accuracy", "precision", "recall", "f1", "roc_auc")
+from titanic.metrics import METRIC_NAMES, MeanStd
+
+CV_SCORERS = METRIC_NAMES
 
 
 def classification_metrics(
@@ -77,10 +79,10 @@ def cross_validation_scores(
     return scores
 
 
-def summarise_cross_validation(scores: pd.DataFrame) -> dict[str, dict[str, float]]:
+def summarise_cross_validation(scores: pd.DataFrame) -> dict[str, MeanStd]:
     """Return mean and standard deviation of each cross-validated metric."""
     return {
-        name: {"mean": float(scores[name].mean()), "std": float(scores[name].std(ddof=1))}
+        str(name): {"mean": float(scores[name].mean()), "std": float(scores[name].std(ddof=1))}
         for name in scores.columns
     }
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from titanic.config import Settings, dump_settings, load_settings
+from titanic.config import Settings, dump_settings, load_settings, report_overrides
 from titanic.dataset import ID_COLUMN, TARGET
 from titanic.provenance import git_state, package_versions, utc_timestamp
 
@@ -30,42 +30,8 @@ if TYPE_CHECKING:
     from titanic.analysis import Analysis
     from titanic.dataset import Dataset
 
-# Named parameters of the report's parameters cell and the dotted key each one sets.
-SHORTCUTS: dict[str, str] = {
-    "n_estimators": "model.n_estimators",
-    "max_depth": "model.max_depth",
-    "min_samples_split": "model.min_samples_split",
-    "min_samples_leaf": "model.min_samples_leaf",
-    "max_features": "model.max_features",
-    "test_size": "split.test_size",
-    "cv_folds": "split.cv_folds",
-    "random_state": "random_state",
-    "data_source": "data.source",
-}
 FIGURE_DPI = 130
 Formatter = Callable[[Any], str]
-
-
-def shortcut_overrides(**shortcuts: Any) -> list[str]:
-    """Turn the report's named parameters into ``section.key=value`` overrides.
-
-    A value of ``None`` means "keep params.yaml's value" and gives no override. Values are
-    written as JSON, which the YAML parser of :func:`titanic.config.parse_override` reads back
-    with their type intact.
-
-    Raises
-    ------
-    TypeError
-        For a name that is not in :data:`SHORTCUTS`.
-    """
-    unknown = sorted(set(shortcuts) - set(SHORTCUTS))
-    if unknown:
-        raise TypeError(f"unknown report parameter(s): {', '.join(unknown)}")
-    return [
-        f"{SHORTCUTS[name]}={json.dumps(value)}"
-        for name, value in shortcuts.items()
-        if value is not None
-    ]
 
 
 def report_settings(
@@ -86,7 +52,8 @@ def report_settings(
     extra_files : iterable of str or Path
         Partial parameter files merged over the base (``--params``).
     **shortcuts
-        The named parameters of the report (see :data:`SHORTCUTS`); ``None`` is ignored.
+        The report's named parameters (:data:`titanic.config.REPORT_PARAMETERS`); ``None``
+        is ignored.
 
     Returns
     -------
@@ -101,7 +68,7 @@ def report_settings(
     return load_settings(
         Path(params_file),
         extra_files=[Path(extra) for extra in extra_files],
-        overrides=[*overrides, *shortcut_overrides(**shortcuts)],
+        overrides=[*overrides, *report_overrides(**shortcuts)],
     )
 
 
@@ -290,13 +257,6 @@ def metrics_table(analysis: Analysis) -> Markdown:
         for name, value in analysis.metrics.items()
     ]
     return markdown_table(pd.DataFrame(rows))
-
-
-def importance_table(analysis: Analysis) -> Markdown:
-    """Return permutation importance per raw column, most important first."""
-    return markdown_table(
-        analysis.importance, {"importance_mean": "{:.4f}", "importance_std": "{:.4f}"}
-    )
 
 
 def importance_sentence(analysis: Analysis, count: int = 3) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from titanic.io.atomic import write_json, write_text
+from titanic.metrics import FLAT_METRIC_NAMES, METRIC_NAMES, flat_metrics, parse_document
 from titanic.provenance import utc_timestamp
 
 if TYPE_CHECKING:  # drawn only when a figure's data changed: a cached sweep never imports them
@@ -34,8 +35,6 @@ SUMMARY_FILENAME = "summary.csv"
 FIGURES_CACHE_FILENAME = ".figures-cache.json"
 METRICS_FILENAME = "metrics.json"
 REPORT_FILENAME = "report.html"
-VALIDATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")
-CV_METRICS = ("accuracy", "f1", "roc_auc")
 BEST_BY = "cv_accuracy_mean"
 BEST_BY_TEXT = "the highest mean cross-validation accuracy"
 PLOTTED = {
@@ -75,17 +74,16 @@ class ComparisonEntry:
 
 
 def read_metrics(folder: Path) -> dict[str, float] | None:
-    """Return the flat metrics of a variant folder's metrics.json, ``None`` if absent or odd."""
+    """Return the flat metrics of a variant folder's metrics.json, ``None`` if absent or odd.
+
+    The keys are :data:`titanic.metrics.FLAT_METRIC_NAMES`; a file that breaks the contract of
+    :mod:`titanic.metrics` counts as odd.
+    """
     try:
-        document = json.loads((folder / METRICS_FILENAME).read_text(encoding="utf-8"))
-        metrics = document["metrics"]
-        flat = {name: float(metrics["validation"][name]) for name in VALIDATION_METRICS}
-        for name in CV_METRICS:
-            flat[f"cv_{name}_mean"] = float(metrics["cross_validation"][name]["mean"])
-            flat[f"cv_{name}_std"] = float(metrics["cross_validation"][name]["std"])
-    except (OSError, ValueError, KeyError, TypeError):
+        document = parse_document((folder / METRICS_FILENAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
-    return flat
+    return flat_metrics(document["metrics"])
 
 
 def _cell_value(value: Any) -> Any:
@@ -102,9 +100,6 @@ def summary_rows(
     Metrics come from ``folder/<variant>/metrics.json``; a failed variant has none, even if an
     older run left a file behind.
     """
-    metric_columns = [*VALIDATION_METRICS] + [
-        f"cv_{name}_{part}" for name in CV_METRICS for part in ("mean", "std")
-    ]
     rows = []
     for entry in entries:
         metrics = None if entry.status == "failed" else read_metrics(folder / entry.name)
@@ -115,7 +110,7 @@ def summary_rows(
             "seconds": None if entry.seconds is None else round(entry.seconds, 2),
         }
         row.update({key: _cell_value(entry.parameters.get(key)) for key in keys})
-        row.update({name: (metrics or {}).get(name) for name in metric_columns})
+        row.update({name: (metrics or {}).get(name) for name in FLAT_METRIC_NAMES})
         row["report"] = (
             f"{entry.name}/{REPORT_FILENAME}"
             if metrics is not None and (folder / entry.name / REPORT_FILENAME).is_file()
@@ -226,7 +221,7 @@ def _format(
         return "-", ""
     if column == "cv_accuracy_mean":
         return f"{value:.3f} ± {row['cv_accuracy_std']:.3f}", f"{value:.6f}"
-    if column in VALIDATION_METRICS:
+    if column in METRIC_NAMES:
         return f"{value:.3f}", f"{value:.6f}"
     if column == "seconds":
         return f"{value:.1f}", f"{value:.3f}"

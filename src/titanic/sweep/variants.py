@@ -13,6 +13,9 @@ from typing import Any
 from titanic.config import (
     NOT_SWEPT,
     Settings,
+    encode_override,
+    get_dotted,
+    set_dotted,
     validate_settings,
 )
 from titanic.errors import ConfigError
@@ -30,7 +33,7 @@ class Variant:
 
     def overrides(self) -> list[str]:
         """Return the values as ``-P`` strings; JSON values read back as YAML keep their type."""
-        return [f"{key}={json.dumps(value)}" for key, value in self.values.items()]
+        return [encode_override(key, value) for key, value in self.values.items()]
 
     def parameters(self) -> dict[str, Any]:
         """Return the resolved parameters that determine the result (no sweep, no output)."""
@@ -84,11 +87,7 @@ def apply_values(base: Settings, values: Mapping[str, Any]) -> Settings:
     raw = base.to_dict()
     raw["variants"] = {}
     for dotted, value in values.items():
-        *sections, leaf = dotted.split(".")
-        node = raw
-        for section in sections:
-            node = node[section]
-        node[leaf] = value
+        set_dotted(raw, dotted, value)
     return validate_settings(raw)
 
 
@@ -135,7 +134,4 @@ def swept_keys(settings: Settings) -> list[str]:
 
 def resolved_value(settings: Settings, dotted: str) -> Any:
     """Return the value of a dotted key in resolved settings, as JSON-ready data."""
-    node: Any = settings.to_dict()
-    for part in dotted.split("."):
-        node = node[part]
-    return node
+    return get_dotted(settings.to_dict(), dotted)
