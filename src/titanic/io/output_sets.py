@@ -327,8 +327,10 @@ def publish(
         old |= _owned_in(target, owned)
         replaced = sorted(name for name in old | set(new) if (target / name).exists())
         backup = target / f"{BACKUP_PREFIX}{run_id}"
-        journal = {"run_id": run_id, "backup": backup.name, "staging": source.name,
-                   "replaced": replaced, "new": new, "moved_in": []}  # fmt: skip
+        moved_in: list[str] = []
+        journal: dict[str, Any] = {"run_id": run_id, "backup": backup.name,
+                                   "staging": source.name, "replaced": replaced, "new": new,
+                                   "moved_in": moved_in}  # fmt: skip
         try:
             write_json(target / JOURNAL, journal)
             for name in replaced:
@@ -337,7 +339,7 @@ def publish(
             for name in new:
                 (target / name).parent.mkdir(parents=True, exist_ok=True)
                 os.replace(source / name, target / name)
-                journal["moved_in"].append(name)
+                moved_in.append(name)
         except OSError as err:
             _undo(target, journal)
             raise os_error(err, target, "publish the outputs into") from err
