@@ -5,6 +5,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from urllib.parse import unquote
 
 import nbformat
 import papermill
@@ -17,6 +18,7 @@ from titanic.project import Project
 from titanic.report import render
 from titanic.report.html import export_html, prepare_for_html
 from titanic.report.qmd import qmd_to_notebook, split_options
+from titanic.report.quarto import typeset_quarto
 from titanic.report.render import render_report
 
 from .conftest import REPO_ROOT, TINY_MODEL, write_params
@@ -141,6 +143,43 @@ def test_quarto_options_are_honoured_in_the_html():
     assert '<details class="code">' in html and "show_figure" in html  # folded code
     assert "UserWarning" not in html  # warning: false
     assert re.search(r"<td[^>]*>1</td>", html)
+
+
+needs_quarto = pytest.mark.skipif(
+    shutil.which("quarto") is None, reason="needs a quarto binary on PATH"
+)
+
+
+def typeset_stub(folder: Path, formats: tuple[str, ...]) -> Path:
+    """Typeset the stub with the quarto backend in ``folder``, as render_report's staging."""
+    folder.mkdir(parents=True)
+    executed = folder / "report.ipynb"
+    nbformat.write(executed_stub(), executed)
+    typeset_quarto(executed, formats, REPO_ROOT / "_quarto.yml")
+    return executed
+
+
+@pytest.mark.quarto
+@needs_quarto
+def test_quarto_backend_writes_one_self_contained_page_from_a_hidden_staging_folder(tmp_path):
+    # render_report's staging folder is hidden (.render-*), like this one.
+    executed = typeset_stub(tmp_path / ".render-stub", ("html",))
+    visible = [path.name for path in executed.parent.iterdir() if not path.name.startswith(".")]
+    assert sorted(visible) == ["report.html", "report.ipynb"]  # what publish() would move
+    html = executed.with_suffix(".html").read_text(encoding="utf-8")
+    assert "report_files" not in html
+    assert f"data:image/png;base64,{PNG_1PX}" in html
+    assert '<details class="code-fold">' in html  # _quarto.yml's code-fold applied
+    assert_fetches_nothing(html)
+
+
+def assert_fetches_nothing(html: str) -> None:
+    """No link, script, image or CSS import from the network; system fonts, no web font."""
+    page = unquote(html)  # embedded style sheets are percent-encoded data: URIs
+    assert not re.search(r"""<(link|script|img)[^>]+(src|href)=["']?(https?:)?//""", page)
+    assert not re.search(r"""(@import\s+(url\()?|url\()\s*["']?(https?:)?//""", page)
+    assert "Source Sans Pro" not in page and "googleapis" not in page
+    assert re.search(r"font-family:\s*system-ui", page)
 
 
 # --- validation before execution -----------------------------------------------------------
