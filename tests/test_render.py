@@ -353,7 +353,8 @@ def without_timings(metrics: Path) -> dict:
 def cross_references(html: Path) -> tuple[list[str], list[tuple[str, str]]]:
     """The figure and table anchors of a page, and its links to them with their text."""
     text = html.read_text(encoding="utf-8").replace("&nbsp;", " ").replace("\xa0", " ")
-    anchors = sorted(set(re.findall(r'id="((?:fig|tbl)-[\w-]+)"', text)))
+    found = re.findall(r'id="((?:fig|tbl)-[\w-]+)"', text)
+    anchors = sorted({anchor for anchor in found if "-caption-" not in anchor})  # Quarto's
     links = sorted(set(re.findall(r'<a href="#((?:fig|tbl)-[\w-]+)"[^>]*>([^<]+)</a>', text)))
     return anchors, links
 
