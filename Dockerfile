@@ -57,7 +57,7 @@ RUN uv sync --frozen --no-dev --python /usr/local/bin/python \
     && ln -s /usr/local/bin/uv /app/.venv/bin/uv \
     && touch /app/.venv/.synced
 
-COPY --chown=app:app Makefile params.yaml report.qmd _quarto.yml ./
+COPY --chown=app:app Makefile params.yaml report.qmd _quarto.yml report.scss ./
 COPY --chown=app:app scripts/ scripts/
 
 ENV PATH="/app/.venv/bin:${PATH}"

@@ -2,7 +2,9 @@
 
 All variants run in one scratch copy of the project (params.yaml with the repository's values,
 outputs sent to a scratch folder), one after the other, each several times; the median wall time
-is written to the `## Render` section of docs/benchmarks.md.
+is written to the `## Render` section of docs/benchmarks.md. The `titanic` variants run with
+quarto hidden from PATH (the nbconvert backend); when a quarto binary is on PATH, `quarto render
+report.qmd --to html` and `titanic render --to html` with the quarto backend are timed too.
 
     .venv/bin/python benchmarks/bench_render.py [--runs 3]
 """
@@ -40,7 +42,8 @@ def make_project(folder: Path) -> Path:
     params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
     params["output_dir"] = str(folder / "out")
     (folder / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False), "utf-8")
-    shutil.copyfile(ROOT / "report.qmd", folder / "report.qmd")
+    for name in ("report.qmd", "_quarto.yml", "report.scss"):
+        shutil.copyfile(ROOT / name, folder / name)
     # jupytext reads .qmd only through a quarto binary; its R Markdown reader parses the same
     # {python} fences (the #| options stay in the source, so papermill injects at the top).
     shutil.copyfile(ROOT / "report.qmd", folder / "report.Rmd")
@@ -56,10 +59,31 @@ def plain_script(project: Path) -> Path:
     return script
 
 
+QUARTO = shutil.which("quarto")
+QUARTO_VARIANTS = {
+    "quarto render report.qmd --to html": [
+        [QUARTO or "quarto", "render", "report.qmd", "--to", "html"]
+    ],
+    "titanic render --to html, quarto backend": [[str(BIN / "titanic"), "render", "--to", "html"]],
+}
+
+
+def environment(name: str) -> dict[str, str]:
+    """The environment of a variant: quarto hidden from PATH unless the variant is Quarto's."""
+    variables = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    if QUARTO and name not in QUARTO_VARIANTS:
+        hidden = str(Path(QUARTO).parent)
+        variables["PATH"] = os.pathsep.join(
+            folder for folder in variables["PATH"].split(os.pathsep) if folder != hidden
+        )
+    return variables
+
+
 def commands(project: Path, script: Path) -> dict[str, list[list[str]]]:
     """The variants, each a list of commands run in sequence from ``project``."""
     chain_in, chain_out = project / "chain.ipynb", project / "chain.out.ipynb"
     return {
+        **(QUARTO_VARIANTS if QUARTO else {}),
         PLAIN: [[sys.executable, str(script)]],
         "titanic render --to html": [[str(BIN / "titanic"), "render", "--to", "html"]],
         "render_report(formats=['html']) from Python": [[sys.executable, "-c", IN_PROCESS]],
@@ -96,13 +120,12 @@ def commands(project: Path, script: Path) -> dict[str, list[list[str]]]:
     }
 
 
-def time_once(steps: list[list[str]], project: Path) -> float:
+def time_once(steps: list[list[str]], project: Path, variables: dict[str, str]) -> float:
     """Run the commands in sequence and return the wall time in seconds."""
-    environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     started = time.perf_counter()
     for command in steps:
         subprocess.run(
-            command, cwd=project, check=True, capture_output=True, env=environment, timeout=1800
+            command, cwd=project, check=True, capture_output=True, env=variables, timeout=1800
         )
     return time.perf_counter() - started
 
@@ -113,12 +136,19 @@ def measure(runs: int) -> dict[str, list[float]]:
         project = make_project(Path(scratch))
         variants = commands(project, plain_script(project))
         timings: dict[str, list[float]] = {name: [] for name in variants}
-        time_once(variants[PLAIN], project)  # warm the file caches
+        time_once(variants[PLAIN], project, environment(PLAIN))  # warm the file caches
         for run in range(runs):
             for name, steps in variants.items():
-                timings[name].append(time_once(steps, project))
+                timings[name].append(time_once(steps, project, environment(name)))
                 print(f"run {run + 1}/{runs} {name}: {timings[name][-1]:.1f} s", flush=True)
     return timings
+
+
+def quarto_version() -> str:
+    """Return ``quarto --version``."""
+    return subprocess.run(
+        [QUARTO or "quarto", "--version"], check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def section(timings: dict[str, list[float]], runs: int) -> str:
@@ -126,6 +156,12 @@ def section(timings: dict[str, list[float]], runs: int) -> str:
     medians = {name: statistics.median(values) for name, values in timings.items()}
     baseline = medians[PLAIN]
     fastest = {name: min(values) for name, values in timings.items()}
+    backend = (
+        f"Quarto {quarto_version()} for the Quarto rows, hidden from PATH for the others"
+        " (nbconvert + Chromium backend)"
+        if QUARTO
+        else "no quarto binary (nbconvert + Chromium backend)"
+    )
     rows = "\n".join(
         f"| {name} | {median:.1f} | {median / baseline:.2f}x |"
         f" {fastest[name]:.1f} | {fastest[name] / min(timings[PLAIN]):.2f}x | "
@@ -138,7 +174,7 @@ def section(timings: dict[str, list[float]], runs: int) -> str:
 `benchmarks/bench_render.py` (`make benchmark`), {time.strftime("%Y-%m-%d")}: the report with
 params.yaml's values (300 trees, 5-fold cross-validation, 10 permutation repeats), median of
 {runs} runs per variant, variants interleaved, on {os.cpu_count()} cores, Python
-{platform.python_version()}, no quarto binary (nbconvert + Chromium backend).
+{platform.python_version()}, {backend}.
 
 | variant | median (s) | vs plain script | fastest (s) | fastest vs plain | runs (s) |
 |:--|--:|--:|--:|--:|:--|

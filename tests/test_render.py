@@ -4,7 +4,9 @@ import base64
 import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
+from urllib.parse import unquote
 
 import nbformat
 import papermill
@@ -17,7 +19,8 @@ from titanic.project import Project
 from titanic.report import render
 from titanic.report.html import export_html, prepare_for_html
 from titanic.report.qmd import qmd_to_notebook, split_options
-from titanic.report.render import render_report
+from titanic.report.quarto import typeset_quarto
+from titanic.report.render import RenderResult, render_report
 
 from .conftest import REPO_ROOT, TINY_MODEL, write_params
 
@@ -143,6 +146,43 @@ def test_quarto_options_are_honoured_in_the_html():
     assert re.search(r"<td[^>]*>1</td>", html)
 
 
+needs_quarto = pytest.mark.skipif(
+    shutil.which("quarto") is None, reason="needs a quarto binary on PATH"
+)
+
+
+def typeset_stub(folder: Path, formats: tuple[str, ...]) -> Path:
+    """Typeset the stub with the quarto backend in ``folder``, as render_report's staging."""
+    folder.mkdir(parents=True)
+    executed = folder / "report.ipynb"
+    nbformat.write(executed_stub(), executed)
+    typeset_quarto(executed, formats, REPO_ROOT / "_quarto.yml")
+    return executed
+
+
+@pytest.mark.quarto
+@needs_quarto
+def test_quarto_backend_writes_one_self_contained_page_from_a_hidden_staging_folder(tmp_path):
+    # render_report's staging folder is hidden (.render-*), like this one.
+    executed = typeset_stub(tmp_path / ".render-stub", ("html",))
+    visible = [path.name for path in executed.parent.iterdir() if not path.name.startswith(".")]
+    assert sorted(visible) == ["report.html", "report.ipynb"]  # what publish() would move
+    html = executed.with_suffix(".html").read_text(encoding="utf-8")
+    assert "report_files" not in html
+    assert f"data:image/png;base64,{PNG_1PX}" in html
+    assert '<details class="code-fold">' in html  # _quarto.yml's code-fold applied
+    assert_fetches_nothing(html)
+
+
+def assert_fetches_nothing(html: str) -> None:
+    """No link, script, image or CSS import from the network; system fonts, no web font."""
+    page = unquote(html)  # embedded style sheets are percent-encoded data: URIs
+    assert not re.search(r"""<(link|script|img)[^>]+(src|href)=["']?(https?:)?//""", page)
+    assert not re.search(r"""(@import\s+(url\()?|url\()\s*["']?(https?:)?//""", page)
+    assert "Source Sans Pro" not in page and "googleapis" not in page
+    assert re.search(r"font-family:\s*system-ui", page)
+
+
 # --- validation before execution -----------------------------------------------------------
 
 
@@ -191,7 +231,8 @@ def rendered(tmp_path_factory):
     """Render HTML and PDF once, in a copy of this project whose params.yaml sets 12 trees."""
     root = tmp_path_factory.mktemp("project")
     write_params(root, **RENDER_PARAMS)
-    shutil.copyfile(REPORT, root / "report.qmd")
+    for name in ("report.qmd", "_quarto.yml", "report.scss"):
+        shutil.copyfile(REPO_ROOT / name, root / name)
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
         patch.setattr(render.shutil, "which", _without_quarto(shutil.which))
@@ -299,10 +340,40 @@ def test_a_failing_cell_is_named_and_the_previous_report_stays(rendered, tmp_pat
     assert not list((root / "_output").glob(".render-*"))
 
 
+def published_files(folder: Path) -> list[str]:
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
+
+
+def without_timings(metrics: Path) -> dict:
+    document = json.loads(metrics.read_text(encoding="utf-8"))
+    del document["provenance"]["timestamp"]
+    return document
+
+
+def cross_references(html: Path) -> tuple[list[str], list[tuple[str, str]]]:
+    """The figure and table anchors of a page, and its links to them with their text."""
+    text = html.read_text(encoding="utf-8").replace("&nbsp;", " ").replace("\xa0", " ")
+    found = re.findall(r'id="((?:fig|tbl)-[\w-]+)"', text)
+    anchors = sorted({anchor for anchor in found if "-caption-" not in anchor})  # Quarto's
+    links = sorted(set(re.findall(r'<a href="#((?:fig|tbl)-[\w-]+)"[^>]*>([^<]+)</a>', text)))
+    return anchors, links
+
+
+def assert_same_report(quarto: RenderResult, nbconvert: RenderResult) -> None:
+    """Same metrics apart from the time, same figures, same numbered tables and references."""
+    assert without_timings(quarto.metrics) == without_timings(nbconvert.metrics)
+    for figure in (nbconvert.metrics.parent / "figures").glob("*.png"):
+        copy = quarto.metrics.parent / "figures" / figure.name
+        assert copy.read_bytes() == figure.read_bytes()
+    anchors, links = cross_references(quarto.html)
+    assert (anchors, links) == cross_references(nbconvert.html)
+    assert len(anchors) == 22 and ("fig-sex", "Figure 1") in links and len(links) >= 15
+
+
 @pytest.mark.slow
 @pytest.mark.quarto
-@pytest.mark.skipif(shutil.which("quarto") is None, reason="needs a quarto binary on PATH")
-def test_quarto_backend_gives_the_same_metrics(rendered, tmp_path):
+@needs_quarto
+def test_quarto_backend_matches_the_nbconvert_backend(rendered, tmp_path):
     root, first = rendered
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
@@ -310,9 +381,51 @@ def test_quarto_backend_gives_the_same_metrics(rendered, tmp_path):
             Project.at(Path.cwd()), report=REPORT, output_dir=tmp_path, progress=False
         )
     assert result.backend == "quarto"
-    assert result.html.stat().st_size > 0 and result.pdf.read_bytes().startswith(b"%PDF")
-    quarto = json.loads(result.metrics.read_text())["metrics"]
-    assert quarto == json.loads(first.metrics.read_text())["metrics"]
+    assert result.pdf.read_bytes().startswith(b"%PDF")
+    assert published_files(tmp_path) == published_files(first.metrics.parent)
+    assert_same_report(result, first)
+    html = result.html.read_text(encoding="utf-8")
+    assert_fetches_nothing(html)
+    assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) == 11
+
+
+def quarto_project(folder: Path) -> Path:
+    """A copy of the project's report files, with the parameters of :data:`RENDER_PARAMS`."""
+    project = folder / "project"
+    project.mkdir()
+    for name in ("report.qmd", "_quarto.yml", "report.scss", ".gitignore"):
+        shutil.copyfile(REPO_ROOT / name, project / name)
+    write_params(project, **RENDER_PARAMS)
+    return project
+
+
+@pytest.mark.slow
+@pytest.mark.quarto
+@needs_quarto
+def test_quarto_render_of_report_qmd_matches_and_leaves_the_tree_clean(rendered, tmp_path):
+    _, first = rendered
+    project = quarto_project(tmp_path)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@localhost"]
+    subprocess.run([*git, "init", "-q"], cwd=project, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=project, check=True)
+    subprocess.run([*git, "commit", "-qm", "project"], cwd=project, check=True)
+    subprocess.run(
+        ["quarto", "render", "report.qmd", "--to", "html"],
+        cwd=project, check=True, capture_output=True, timeout=600,
+    )  # fmt: skip
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=project, check=True, capture_output=True, text=True
+    )
+    assert status.stdout == ""  # .gitignore already ignores what Quarto leaves
+    output = project / "_output"
+    assert not (output / "report_files").exists()
+    quarto = RenderResult(output / "report.html", None, output, output / "metrics.json", "", 0)
+    # The commit differs (another repository); everything else is the same.
+    first_document, document = without_timings(first.metrics), without_timings(quarto.metrics)
+    first_document["provenance"]["git"] = document["provenance"]["git"]
+    assert document == first_document
+    assert cross_references(quarto.html) == cross_references(first.html)
+    assert_fetches_nothing(quarto.html.read_text(encoding="utf-8"))
 
 
 @pytest.mark.slow
@@ -335,3 +448,53 @@ def test_a_cell_over_the_timeout_is_named(project):
     assert "slow.qmd: cell 2 (line 10) `import time` ran longer than the 2 s" in str(caught.value)
     assert caught.value.cell_index == 2
     assert not (project / "_output" / "report.html").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.quarto
+@needs_quarto
+def test_every_report_parameter_works_with_quarto_render_p(tmp_path, kaggle_dir):
+    project = quarto_project(tmp_path)
+    extra = project / "extra.yaml"
+    extra.write_text("evaluation:\n  permutation_repeats: 2\n", encoding="utf-8")
+    output = tmp_path / "elsewhere"
+    values = {
+        "params_file": str(project / "params.yaml"),
+        "extra_params_files": f"[{extra}]",
+        "overrides": "[model.criterion=entropy]",
+        "output_dir": str(output),
+        "n_estimators": "7",
+        "max_depth": "3",
+        "min_samples_split": "3",
+        "min_samples_leaf": "2",
+        "max_features": "log2",
+        "test_size": "0.3",
+        "cv_folds": "3",
+        "random_state": "5",
+        "data_source": str(kaggle_dir),
+    }
+    cell = qmd_to_notebook(REPORT.read_text(encoding="utf-8")).cells[1].source
+    assert set(values) == set(re.findall(r"^(\w+) = ", cell, flags=re.MULTILINE))
+    flags = [part for name, value in values.items() for part in ("-P", f"{name}:{value}")]
+    subprocess.run(
+        ["quarto", "render", "report.qmd", "--to", "html", *flags],
+        cwd=project, check=True, capture_output=True, timeout=600,
+    )  # fmt: skip
+    document = json.loads((output / "metrics.json").read_text(encoding="utf-8"))
+    parameters = document["parameters"]
+    assert (
+        parameters["model"]
+        | {
+            "n_estimators": 7,
+            "max_depth": 3,
+            "min_samples_split": 3,
+            "min_samples_leaf": 2,
+            "max_features": "log2",
+            "criterion": "entropy",
+        }
+        == parameters["model"]
+    )
+    assert parameters["split"]["test_size"] == 0.3 and parameters["split"]["cv_folds"] == 3
+    assert parameters["random_state"] == 5
+    assert parameters["evaluation"]["permutation_repeats"] == 2
+    assert parameters["data"]["source"] == str(kaggle_dir)

@@ -54,9 +54,34 @@ def test_markdown_table_formats_aligns_and_escapes():
     text = report.markdown_table(frame, {"share": "{:.0%}"})._repr_markdown_()
     lines = text.splitlines()
     assert lines[0] == "| name | share | n |"
-    assert lines[1] == "|:---|---:|---:|"
+    assert lines[1] == "|:------|-------:|-------:|"  # dashes: each column's width
     assert lines[2] == r"| a\|b | 25% | 3 |"
     assert lines[3] == "| - | - | 1,200 |"
+
+
+def test_markdown_table_widths_follow_the_content_and_never_split_a_word():
+    frame = pd.DataFrame(
+        {
+            "PassengerId": [566, 161],
+            "Name": ["Davies, Mr. Alfred J", 'Leeni, Mr. Fahim ("Philip Zenni")'],
+            "Sex": ["male", "male"],
+            "note": ["x " * 60, "short"],
+        }
+    )
+    separator = report.markdown_table(frame).text.splitlines()[1]
+    dashes = dict(zip(frame.columns, map(len, separator.strip("|").split("|")), strict=True))
+    assert dashes["PassengerId"] >= len("PassengerId")  # the header is one word: never split
+    assert dashes["Name"] > 2 * dashes["Sex"]  # long names get more room than "male"
+    # One long text does not take all the width.
+    assert dashes["note"] <= report.MAX_COLUMN_WIDTH + report.CELL_PADDING + 1
+
+
+def test_a_sha256_is_grouped_so_that_it_wraps():
+    digest = "7d118fef8b6ccf7f81111877bc38d5a5f1c68c8e6e73b0a5e0e41a8a4ec3e1b2"
+    shown = report.wrappable_hash(digest)
+    groups = shown.strip("`").split(" ")
+    assert [len(group) for group in groups] == [16, 16, 16, 16]
+    assert "".join(groups) == digest
 
 
 def test_markdown_table_shows_the_index_when_asked():

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from titanic.dataset import Dataset
 
 FIGURE_DPI = 130
+# Widest column of a table, in characters, before its text wraps; each cell's padding.
+MAX_COLUMN_WIDTH = 30
+CELL_PADDING = 2
 Formatter = Callable[[Any], str]
 
 
@@ -120,12 +123,24 @@ def _default_format(value: Any) -> str:
     return str(value)
 
 
+def _column_width(texts: Sequence[str]) -> int:
+    """Return a column's width in dashes: its longest text, capped, never a split word, padded."""
+    plain = [text.replace("`", "").replace("**", "") for text in texts]
+    longest_word = max((len(word) for text in plain for word in text.split()), default=0)
+    natural = max(3, longest_word, min(max(map(len, plain), default=0), MAX_COLUMN_WIDTH))
+    return natural + CELL_PADDING
+
+
 def markdown_table(
     frame: pd.DataFrame,
     formats: Mapping[str, str | Formatter] | None = None,
     index: bool = False,
 ) -> Markdown:
     """Format a frame as a Markdown pipe table, numbers right-aligned.
+
+    The dashes of the separator line give each column a width that follows its content
+    (:func:`_column_width`): pandoc reads them as relative widths when the table is wider than
+    a line (Typst PDF), so that long names get room and short codes do not.
 
     Parameters
     ----------
@@ -140,10 +155,7 @@ def markdown_table(
     formats = dict(formats or {})
     header = [_escape_cell(str(column)) for column in table.columns]
     numeric = [pd.api.types.is_numeric_dtype(dtype) for dtype in table.dtypes]
-    lines = [
-        "| " + " | ".join(header) + " |",
-        "|" + "|".join("---:" if is_number else ":---" for is_number in numeric) + "|",
-    ]
+    rows = []
     for row in table.itertuples(index=False):
         cells = []
         for column, value in zip(table.columns, row, strict=True):
@@ -155,8 +167,20 @@ def markdown_table(
             else:
                 text = _default_format(value)
             cells.append(_escape_cell(text))
-        lines.append("| " + " | ".join(cells) + " |")
+        rows.append(cells)
+    widths = [_column_width([name, *column]) for name, *column in zip(header, *rows, strict=True)]
+    separator = "|".join(
+        "-" * width + ":" if is_number else ":" + "-" * width
+        for width, is_number in zip(widths, numeric, strict=True)
+    )
+    lines = ["| " + " | ".join(header) + " |", f"|{separator}|"]
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
     return Markdown("\n".join(lines) + "\n")
+
+
+def wrappable_hash(digest: str, group: int = 16) -> str:
+    """Return a hash as inline code in groups of ``group`` characters, so that it can wrap."""
+    return "`" + " ".join(digest[i : i + group] for i in range(0, len(digest), group)) + "`"
 
 
 def data_files_table(dataset: Dataset) -> Markdown:
@@ -167,7 +191,7 @@ def data_files_table(dataset: Dataset) -> Markdown:
             "address": file.url,
             "rows": file.rows,
             "columns": file.columns,
-            "sha256": f"`{file.sha256}`",
+            "sha256": wrappable_hash(file.sha256),
         }
         for file in dataset.files
     ]
@@ -315,7 +339,7 @@ def reproducibility_tables(
     git = git_state(root)
     facts = {
         "data source": dataset.source,
-        **{f"sha256 of {file.role}": f"`{file.sha256}`" for file in dataset.files},
+        **{f"sha256 of {file.role}": wrappable_hash(file.sha256) for file in dataset.files},
         "git commit": f"`{git['commit']}`" if git["commit"] else "not a git checkout",
         "uncommitted changes": {True: "yes", False: "no", None: "unknown"}[git["dirty"]],
         "platform": platform.platform(),

@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-import yaml
 from nbconvert import HTMLExporter
 from nbformat import NotebookNode
 from pygments.formatters.html import HtmlFormatter
 
-from titanic.report.qmd import split_options
+from titanic.report.qmd import front_matter, split_options
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "titanic_report"
@@ -41,14 +40,6 @@ def _link_references(text: str, names: dict[str, str]) -> str:
         return f"[{names[label]}](#{label})" if label in names else match.group(0)
 
     return _CROSS_REFERENCE.sub(replace, text)
-
-
-def _front_matter_of(notebook: NotebookNode) -> dict[str, Any]:
-    first = notebook.cells[0] if notebook.cells else None
-    if first is None or first.cell_type != "raw":
-        return {}
-    loaded = yaml.safe_load(first.source.strip().strip("-")) or {}
-    return loaded if isinstance(loaded, dict) else {}
 
 
 def prepare_for_html(notebook: NotebookNode) -> tuple[NotebookNode, dict[str, Any]]:
@@ -90,7 +81,7 @@ def prepare_for_html(notebook: NotebookNode) -> tuple[NotebookNode, dict[str, An
             cell.outputs = outputs
         cells.append(cell)
     copy.cells = cells
-    front = _front_matter_of(copy)
+    front = front_matter(copy)
     if front.get("date") == "today":
         front["date"] = date.today().isoformat()
     return copy, front

@@ -154,6 +154,24 @@ def _check_parameters_cell(notebook: NotebookNode, origin: str) -> None:
         )
 
 
+def front_matter(notebook: NotebookNode) -> dict[str, Any]:
+    """Return the front matter of a notebook (its first cell, when raw YAML), or ``{}``."""
+    first = notebook.cells[0] if notebook.cells else None
+    if first is None or first.cell_type != "raw":
+        return {}
+    loaded = yaml.safe_load(first.source.strip().strip("-")) or {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def set_front_matter(notebook: NotebookNode, values: dict[str, Any]) -> None:
+    """Replace the notebook's front matter (its first raw cell) with ``values``, in place."""
+    text = "---\n" + yaml.safe_dump(values, sort_keys=False, allow_unicode=True) + "---"
+    if front_matter(notebook) or (notebook.cells and notebook.cells[0].cell_type == "raw"):
+        notebook.cells[0].source = text
+    else:
+        notebook.cells.insert(0, nbformat.v4.new_raw_cell(text))
+
+
 def load_report(path: Path) -> NotebookNode:
     """Read and convert a .qmd report (see :func:`qmd_to_notebook`).
 
