@@ -185,6 +185,9 @@ def test_changing_one_grid_value_changes_only_its_variants(key_inputs):
         lambda inputs: (inputs.project / "_quarto.yml").write_text(
             "project: {}\n", encoding="utf-8"
         ),
+        lambda inputs: (inputs.project / "report.scss").write_text(
+            "/*-- scss:defaults --*/\n", encoding="utf-8"
+        ),
         lambda inputs: (inputs.package / "features.py").write_text("# edited\n", encoding="utf-8"),
         lambda inputs: (inputs.package / "templates" / "new.tpl").write_text(
             "x", encoding="utf-8"
@@ -194,7 +197,7 @@ def test_changing_one_grid_value_changes_only_its_variants(key_inputs):
             (inputs.data / "test.csv").read_bytes() + b"\n"
         ),
     ],
-    ids=["report", "quarto-config", "package-module", "package-template", "lock", "data"],
+    ids=["report", "quarto-config", "theme", "package-module", "package-template", "lock", "data"],
 )
 def test_changing_report_package_lock_or_data_changes_every_key(key_inputs, change):
     before = keys_of(key_inputs, GRID)

@@ -21,6 +21,10 @@ PACKAGE_DIR = Path(titanic.__file__).parent
 CACHE_FORMAT = 1
 
 
+# Quarto's project options and the HTML theme's style sheet, beside report.qmd.
+TYPESETTING_FILES = ("_quarto.yml", "report.scss")
+
+
 def sha256_or_absent(path: Path) -> str:
     """Return the hex sha256 of a file's bytes, or ``"absent"`` when it does not exist."""
     return file_sha256(path) if path.is_file() else "absent"
@@ -39,13 +43,12 @@ def tree_sha256(folder: Path) -> str:
 def source_fingerprint(report: Path, lock_file: Path) -> dict[str, str]:
     """Hash what every variant shares: the report, the package's files and uv.lock.
 
-    The report's component also covers ``_quarto.yml`` beside it, which shapes the typesetting;
-    the package's covers its modules and templates.
+    The report's component also covers the files beside it that shape the typesetting
+    (:data:`TYPESETTING_FILES`); the package's covers its modules and templates.
     """
+    report_files = (report, *(report.parent / name for name in TYPESETTING_FILES))
     return {
-        "report": sha256_hex(
-            (sha256_or_absent(report) + sha256_or_absent(report.parent / "_quarto.yml")).encode()
-        ),
+        "report": sha256_hex("".join(sha256_or_absent(path) for path in report_files).encode()),
         "package": tree_sha256(PACKAGE_DIR),
         "lock": sha256_or_absent(lock_file),
     }
