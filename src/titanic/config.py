@@ -8,15 +8,23 @@ missing from it is an error, not a silent fallback.
 from __future__ import annotations
 
 import copy
+import math
 import re
 from collections.abc import Hashable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from titanic.errors import ConfigError
+from titanic.errors import ConfigError, some_of
 
 FEATURE_GROUPS = ("title", "sex", "pclass", "age", "fare", "family", "port", "cabin", "ticket")
 FeatureGroup = Literal[
@@ -116,6 +124,11 @@ NOT_SWEPT = ("variants", "output_dir")
 # A later layer's grid or sets replace the earlier ones instead of merging key by key: a
 # --params file with its own grid sweeps that grid, not its union with params.yaml's.
 REPLACED_WHOLE = ("variants.grid", "variants.sets")
+# Far above any sweep worth rendering (each variant is a whole report), far below a grid
+# that would take minutes to expand and validate.
+DEFAULT_MAX_VARIANTS = 1000
+# A bad value is quoted in its error message up to this many characters.
+MAX_SHOWN_VALUE = 80
 
 
 def parameter_keys() -> tuple[str, ...]:
@@ -141,26 +154,53 @@ class VariantSettings(_Section):
     """The sweep's variants: a grid of dotted keys (cartesian product) and named sets.
 
     Every grid point is one variant, named after its values; every named set is one more
-    variant, named after the set. Each variant is params.yaml with its values applied.
+    variant, named after the set. Each variant is params.yaml with its values applied. There
+    may be at most ``max_variants`` of them, counted from the lists' lengths before anything
+    is expanded.
     """
 
     grid: dict[str, list[Any]] = Field(default_factory=dict)
     sets: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    max_variants: int = Field(default=DEFAULT_MAX_VARIANTS, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bounded(cls, raw: Any) -> Any:
+        """Refuse too many variants from the raw lists' lengths, before any value is checked."""
+        if not isinstance(raw, Mapping):
+            return raw
+        grid, sets = raw.get("grid") or {}, raw.get("sets") or {}
+        limit = raw.get("max_variants", DEFAULT_MAX_VARIANTS)
+        if not isinstance(grid, Mapping) or not isinstance(sets, Mapping):
+            return raw
+        if not isinstance(limit, int) or isinstance(limit, bool):
+            return raw
+        lengths = [len(values) if isinstance(values, list) else 1 for values in grid.values()]
+        count = (math.prod(lengths) if lengths else 0) + len(sets)
+        if count > limit:
+            shape = " x ".join(map(str, lengths)) or "no grid"
+            plural = "" if len(sets) == 1 else "s"
+            raise ValueError(
+                f"{count} variants ({shape} + {len(sets)} set{plural}) is more than"
+                f" variants.max_variants = {limit}; shorten the lists, or raise the limit"
+                f" with -P variants.max_variants={count}"
+            )
+        return raw
 
     @field_validator("grid")
     @classmethod
     def _grid_keys(cls, value: dict[str, list[Any]]) -> dict[str, list[Any]]:
         unknown = _unknown_keys(value)
         if unknown:
-            raise ValueError(f"unknown parameter(s) {', '.join(unknown)}")
+            raise ValueError(f"unknown parameter(s) {some_of(unknown)}")
         empty = [key for key, values in value.items() if not values]
         if empty:
-            raise ValueError(f"{', '.join(empty)}: give at least one value")
+            raise ValueError(f"{some_of(empty)}: give at least one value")
         repeated = [
             key for key, values in value.items() if len(set(map(repr, values))) < len(values)
         ]
         if repeated:
-            raise ValueError(f"{', '.join(repeated)}: a value is listed more than once")
+            raise ValueError(f"{some_of(repeated)}: a value is listed more than once")
         return value
 
     @field_validator("sets")
@@ -172,9 +212,9 @@ class VariantSettings(_Section):
                 problems.append(f"{name!r}: a set name may hold only letters, digits and _.+=-")
             unknown = _unknown_keys(values)
             if unknown:
-                problems.append(f"{name}: unknown parameter(s) {', '.join(unknown)}")
+                problems.append(f"{name}: unknown parameter(s) {some_of(unknown)}")
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError(some_of(problems, separator="; "))
         return value
 
 
@@ -351,7 +391,16 @@ class _Layers:
 
     def origin_of(self, location: tuple[str | int, ...]) -> str:
         parts = [str(part) for part in location]
-        for length in range(len(parts), 0, -1):
+        dotted = ".".join(parts)
+        # The key itself and, for a whole section at fault, every layer that set part of it.
+        inside = {
+            origin: None
+            for key, origin in self.origins.items()
+            if key == dotted or key.startswith(f"{dotted}.")
+        }
+        if inside:
+            return ", ".join(inside)
+        for length in range(len(parts) - 1, 0, -1):
             origin = self.origins.get(".".join(parts[:length]))
             if origin:
                 return origin
@@ -364,7 +413,12 @@ def _describe(error: Mapping[str, Any]) -> str:
     if error["type"] == "missing":
         return "missing key"
     message = str(error["msg"]).removeprefix("Value error, ")
-    return f"{message} (got {error['input']!r})"
+    if isinstance(error["input"], Mapping):
+        return message  # a whole section: the message names what is wrong in it
+    got = repr(error["input"])
+    if len(got) > MAX_SHOWN_VALUE:
+        got = got[: MAX_SHOWN_VALUE - 3] + "..."
+    return f"{message} (got {got})"
 
 
 def validate_settings(raw: Mapping[str, Any], origins: _Layers | None = None) -> Settings:
@@ -390,7 +444,7 @@ def validate_settings(raw: Mapping[str, Any], origins: _Layers | None = None) ->
             origin = origins.origin_of(location) if origins else "params"
             problems.append(f"{dotted}: {_describe(error)} [{origin}]")
         raise ConfigError(
-            "; ".join(problems), source="invalid parameters", keys=tuple(keys)
+            some_of(problems, separator="; "), source="invalid parameters", keys=tuple(keys)
         ) from err
 
 

@@ -15,7 +15,7 @@ from titanic.config import (
     Settings,
     validate_settings,
 )
-from titanic.errors import ConfigError
+from titanic.errors import ConfigError, some_of
 
 MAX_NAME_LENGTH = 120
 
@@ -98,7 +98,8 @@ def expand_variants(settings: Settings) -> list[Variant]:
     Raises
     ------
     ConfigError
-        Naming every variant that is invalid, and its keys, or a name used twice.
+        Naming the first invalid variants, and their keys, or a name used twice, and how
+        many more there are.
     """
     spec = settings.variants
     points: list[tuple[str, dict[str, Any]]] = []
@@ -121,7 +122,7 @@ def expand_variants(settings: Settings) -> list[Variant]:
             detail = str(err).removeprefix(f"{err.source}: ")
             problems.append(f"{name}: {detail}")
     if problems:
-        raise ConfigError("; ".join(problems), source="variants")
+        raise ConfigError(some_of(problems, separator="; "), source="variants")
     return variants
 
 
