@@ -32,6 +32,12 @@ FeatureGroup = Literal[
 ]
 
 
+# train.csv is 61 kB: 100 MB and two minutes leave a wide margin for a bigger or slower copy,
+# and still stop a server that streams without end or trickles.
+DEFAULT_MAX_BYTES = 100_000_000
+DEFAULT_TIMEOUT_SECONDS = 120.0
+
+
 class _Section(BaseModel):
     """Base of every section: immutable, strict types, unknown keys refused."""
 
@@ -47,6 +53,9 @@ class DataSettings(_Section):
     endpoint_url: str | None = None
     anonymous: bool = False
     sha256: dict[str, str] | None = None
+    # Remote reads (https, S3) only, per file: a size cap and a deadline for the whole download.
+    max_bytes: int = Field(default=DEFAULT_MAX_BYTES, gt=0)
+    timeout_seconds: float = Field(default=DEFAULT_TIMEOUT_SECONDS, gt=0)
 
     @field_validator("sha256")
     @classmethod
