@@ -79,6 +79,11 @@ class Dataset:
     files: tuple[DataFile, ...]
     endpoint: str = "local filesystem"
 
+    @property
+    def train_url(self) -> str:
+        """Return where the training file was read from, for messages."""
+        return next((file.url for file in self.files if file.role == "train"), self.source)
+
     def provenance(self) -> dict[str, object]:
         """Return the source, the server it was read from and per-file checksums."""
         return {
