@@ -399,6 +399,7 @@ class _Layers:
         self.merge(update, origin)
 
     def origin_of(self, location: tuple[str | int, ...]) -> str:
+        """Return the layer(s) that set the key at ``location``, or its nearest section."""
         parts = [str(part) for part in location]
         dotted = ".".join(parts)
         # The key itself and, for a whole section at fault, every layer that set part of it.
