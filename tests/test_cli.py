@@ -188,3 +188,51 @@ def test_console_script_reports_errors_without_traceback(project):
     )
     assert completed.returncode == 1
     assert completed.stderr.count("\n") == 1 and "split.test_size" in completed.stderr
+
+
+# --- faults at the edges: one line, exit code 1 ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (
+            "model: &m {n_estimators: 5}\nsplit: *m\n",
+            "line 1: anchors and aliases are not allowed",
+        ),
+        ("model: {n_estimators: 5}\nmodel: {max_depth: 2}\n", "duplicate key 'model' at lines 1"),
+        (
+            "variants:\n  grid:\n    random_state: [" + ", ".join(map(str, range(40))) + "]\n"
+            "    model.n_estimators: [" + ", ".join(map(str, range(1, 41))) + "]\n",
+            "1600 variants (40 x 40 + 0 sets) is more than variants.max_variants = 1000",
+        ),
+    ],
+    ids=["alias", "duplicate", "grid"],
+)
+def test_bad_yaml_and_huge_grids_are_one_line(project, content, fragment):
+    (project / "bad.yaml").write_text(content)
+    assert_one_line_error(invoke("sweep", "--params", "bad.yaml"), fragment)
+
+
+@pytest.mark.parametrize(
+    ("train", "fragment"),
+    [
+        (b"<!doctype html><html><body>Log in</body></html>\n", "this is an HTML page, not a CSV"),
+        (None, "line 2 has 11 fields, the header has 12"),
+        (1, "1 labelled row is too few for split.test_size = 0.2 and split.cv_folds = 2"),
+    ],
+    ids=["html", "short-row", "one-row"],
+)
+def test_data_that_lies_is_one_line(project, data_copy, train, fragment):
+    path = data_copy / "train.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    if train is None:
+        lines[1] = lines[1].replace(",male,", ",", 1)
+        path.write_text("".join(lines))
+    elif isinstance(train, int):
+        path.write_text("".join(lines[: train + 1]))
+    else:
+        path.write_bytes(train)
+    result = invoke("run", "-P", f"data.source={data_copy}")
+    assert_one_line_error(result, f"{path}: {fragment}")
+    assert not (project / "_output").exists()

@@ -209,3 +209,56 @@ def test_dotted_keys_are_read_and_set_in_nested_sections():
     assert get_dotted(nested, "data.source") == "embedded"
     with pytest.raises(ConfigError, match="random_state is a value, not a section"):
         set_dotted(nested, "random_state.seed", 2)
+
+
+ALIAS_BOMB = "\n".join(
+    ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 10)]
+)
+
+
+def test_an_alias_bomb_is_refused_at_once(tmp_path):
+    path = tmp_path / "bomb.yaml"
+    path.write_text(ALIAS_BOMB + "\n")
+    with pytest.raises(ConfigError, match=r"bomb\.yaml: .*anchors and aliases are not allowed"):
+        read_yaml_mapping(path)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "model: &defaults {n_estimators: 5}\nsplit: *defaults\n",
+        "model: &defaults {n_estimators: 5}\n",
+    ],
+)
+def test_anchors_and_aliases_are_refused_naming_the_line(tmp_path, content):
+    path = tmp_path / "anchors.yaml"
+    path.write_text(content)
+    with pytest.raises(ConfigError, match=r"anchors\.yaml: .*line \d+"):
+        read_yaml_mapping(path)
+
+
+def test_an_alias_in_an_override_is_refused():
+    with pytest.raises(ConfigError, match="-P: .*anchors and aliases are not allowed"):
+        parse_override("model.class_weight=&x balanced")
+
+
+def test_duplicate_keys_are_refused_naming_the_key_and_both_lines(tmp_path):
+    path = tmp_path / "twice.yaml"
+    path.write_text("model:\n  n_estimators: 5\nsplit:\n  cv_folds: 3\nmodel:\n  max_depth: 2\n")
+    with pytest.raises(ConfigError) as caught:
+        read_yaml_mapping(path)
+    assert str(caught.value) == (
+        f"{path}: duplicate key 'model' at lines 1 and 5; keep one of them"
+    )
+
+
+def test_duplicate_nested_keys_and_in_overrides_are_refused(tmp_path):
+    path = tmp_path / "nested.yaml"
+    path.write_text(
+        "variants:\n  sets:\n    a: {model.max_depth: 3}\n    a: {model.max_depth: 4}\n"
+    )
+    with pytest.raises(ConfigError, match="duplicate key 'a' at lines 3 and 4"):
+        read_yaml_mapping(path)
+    with pytest.raises(ConfigError, match="-P: .*duplicate key 'model.max_depth'"):
+        parse_override("variants.sets={a: {model.max_depth: 3, model.max_depth: 4}}")

@@ -182,7 +182,7 @@ def test_unreadable_content(content, message):
 def test_truncated_last_row_is_refused(passengers):
     raw = csv_bytes(passengers)
     truncated = raw[: raw.rindex(b"\n", 0, len(raw) - 1) + 12]  # cut inside the last row
-    with pytest.raises(DataError, match=r"row 20"):
+    with pytest.raises(DataError, match=r"f: line 21 has 4 fields, the header has 12"):
         validate_table(parse_table(truncated, "train.csv", "f"), "train", "f")
 
 
@@ -217,3 +217,64 @@ def test_unsupported_source():
         load_dataset(
             DataSettings(source="ftp://x/y", train_file="train.csv", test_file="test.csv")
         )
+
+
+# --- input that lies -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"<!DOCTYPE html>\n<html><body>Sign in</body></html>\n", "this is an HTML page"),
+        (b"\xef\xbb\xbf  \n<HTML>\n<head></head></html>", "this is an HTML page"),
+        (b'{"error": "not found"}\n', "a JSON document, not a CSV file"),
+        (b'  [{"PassengerId": 1}]', "a JSON document, not a CSV file"),
+    ],
+    ids=["doctype", "bom-html", "json-object", "json-array"],
+)
+def test_a_file_that_is_not_csv_is_named_as_such(content, message):
+    with pytest.raises(DataError) as caught:
+        parse_table(content, "train.csv", "https://host/train.csv")
+    assert str(caught.value).startswith(f"https://host/train.csv: {message}")
+    if "HTML" in message:
+        assert "(a login or error page?)" in str(caught.value)
+
+
+def test_a_row_with_a_missing_field_is_refused_naming_its_line(passengers):
+    lines = csv_bytes(passengers).decode().splitlines(keepends=True)
+    lines[6] = lines[6].replace(",male,", ",", 1)  # one field fewer: values would shift left
+    with pytest.raises(DataError) as caught:
+        parse_table("".join(lines).encode(), "train.csv", "f/train.csv")
+    assert str(caught.value) == "f/train.csv: line 7 has 11 fields, the header has 12"
+
+
+def test_a_row_with_an_extra_field_is_refused_naming_its_line(passengers):
+    raw = csv_bytes(passengers).replace(b"\r\n", b"\n").decode().splitlines(keepends=True)
+    raw[3] = raw[3].rstrip("\n") + ",extra\n"
+    with pytest.raises(DataError, match="f: line 4 has 13 fields, the header has 12"):
+        parse_table("".join(raw).encode(), "train.csv", "f")
+
+
+def test_quoted_commas_and_newlines_are_one_field(passengers):
+    frame = passengers.copy()
+    frame.loc[2, "Name"] = 'Line, "two"\nand three'
+    parsed = parse_table(csv_bytes(frame), "train.csv", "f")
+    assert parsed.loc[2, "Name"] == 'Line, "two"\nand three'
+    assert len(parsed) == len(frame)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("Fare", 1e308),
+        ("Fare", float("inf")),
+        ("Age", 121.0),
+        ("Age", float("inf")),
+        ("SibSp", 1000),
+        ("Parch", 99),
+    ],
+)
+def test_absurd_numbers_are_refused_naming_row_and_column(passengers, column, value):
+    message = invalid(passengers, **{column: (4, value)})
+    assert f"column '{column}' fails less_than_or_equal_to" in message
+    assert "row 5" in message

@@ -1,5 +1,6 @@
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,7 @@ from sklearn.pipeline import make_pipeline
 from titanic.analysis import fit_on_all_rows, run_analysis
 from titanic.config import SplitSettings, load_settings
 from titanic.dataset import load_dataset, split_features_target
+from titanic.errors import DataError
 from titanic.metrics import parse_document
 from titanic.modeling.evaluate import (
     CV_SCORERS,
@@ -173,3 +175,38 @@ def test_a_stratified_split_keeps_the_class_proportions_exactly(passengers):
     for seed in range(20):
         held_out = split_train_validation(passengers, split, seed).y_validation
         assert abs(held_out.sum() - survivors / 2) <= 0.5, seed
+
+
+# --- a table too small for the split and the folds is refused with the numbers ---------------
+
+
+def small_dataset(dataset, survivors: int, victims: int):
+    train = dataset.train
+    rows = pd.concat(
+        [
+            train[train["Survived"] == 1].head(survivors),
+            train[train["Survived"] == 0].head(victims),
+        ]
+    )
+    return replace(dataset, train=rows.reset_index(drop=True))
+
+
+def test_a_one_row_table_is_refused_with_the_numbers(settings, dataset):
+    tiny = small_dataset(dataset, survivors=1, victims=0)
+    expected = (
+        "embedded:titanic/data/train.csv: 1 labelled row is too few for split.test_size = 0.2"
+        " and split.cv_folds = 3: each class of Survived needs at least 4 rows (3 in the"
+        " training part for the folds, 1 held out); class 0 has 0, class 1 has 1"
+    )
+    with pytest.raises(DataError) as caught:
+        run_analysis(settings, tiny)
+    assert str(caught.value) == expected
+    with pytest.raises(DataError) as caught:
+        fit_on_all_rows(settings, tiny)
+    assert str(caught.value) == expected
+
+
+def test_one_class_short_of_the_folds_is_refused_and_enough_rows_pass(settings, dataset):
+    with pytest.raises(DataError, match="needs at least 4 rows .*, class 1 has 3$"):
+        run_analysis(settings, small_dataset(dataset, survivors=3, victims=40))
+    assert run_analysis(settings, small_dataset(dataset, survivors=4, victims=40)).model

@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 from titanic.cli import app
 from titanic.config import load_settings
 from titanic.dataset import load_dataset
-from titanic.errors import DataError, StorageError
+from titanic.errors import ConfigError, DataError, StorageError
 from titanic.io import locations as storage
 from titanic.io.datastore import CHECKSUMS, FileFormat, list_files, parse_checksums, pull, push
 from titanic.io.locations import embedded_data_dir, read_bytes, resolve_location, s3_endpoint
@@ -536,3 +536,114 @@ def test_report_rendered_from_s3_has_the_embedded_metrics_and_no_secret(
     for name, content in tree_bytes(tmp_path / "report").items():
         for secret in (FAKE_KEY_ID, FAKE_SECRET, FAKE_TOKEN):
             assert secret.encode() not in content, name
+
+
+# --- bounded remote reads: a size cap and a total deadline ----------------------------------
+
+CHUNK = b"PassengerId,Survived\n" * 3000  # 63 kB a write
+
+
+class HostileHandler(http.server.BaseHTTPRequestHandler):
+    """Streams CSV-looking bytes without end (up to a bound), or trickles one byte at a time."""
+
+    mode = "endless"
+    sent: list[int]
+    stop: threading.Event
+    ENDLESS_BOUND = 300_000_000  # bytes: the test client should stop long before
+    TRICKLE_BYTES = 12  # one every two seconds: 24 s if the client never gives up
+
+    def log_message(self, *args) -> None:
+        return
+
+    def do_HEAD(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/csv")
+        self.end_headers()
+
+    def do_GET(self) -> None:
+        self.do_HEAD()
+        try:
+            if self.mode == "endless":
+                while self.sent[0] < self.ENDLESS_BOUND and not self.stop.is_set():
+                    self.wfile.write(CHUNK)
+                    self.sent[0] += len(CHUNK)
+            else:
+                for byte in b"PassengerId"[: self.TRICKLE_BYTES]:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    self.sent[0] += 1
+                    if self.stop.wait(2):
+                        break
+        except (BrokenPipeError, ConnectionResetError):
+            return
+
+
+def serve_hostile(mode: str) -> Iterator[tuple[str, list[int]]]:
+    sent, stop = [0], threading.Event()
+    handler = type("Handler", (HostileHandler,), {"mode": mode, "sent": sent, "stop": stop})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", sent
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        assert not thread.is_alive()
+
+
+@pytest.fixture
+def endless_server() -> Iterator[tuple[str, list[int]]]:
+    yield from serve_hostile("endless")
+
+
+@pytest.fixture
+def trickling_server() -> Iterator[tuple[str, list[int]]]:
+    yield from serve_hostile("trickle")
+
+
+def test_an_endless_download_stops_at_the_size_cap(endless_server):
+    url, sent = endless_server
+    settings = data_settings(None, url, "data.max_bytes=1000000")
+    with pytest.raises(StorageError) as caught:
+        load_dataset(settings)
+    assert str(caught.value) == (
+        f"{url}/train.csv: more than data.max_bytes = 1000000 bytes; stopped reading there."
+        " If the file is right, raise the limit, e.g. -P data.max_bytes=2000000"
+    )
+    # Socket buffers hold a few MB at most: nowhere near the server's 300 MB.
+    assert sent[0] < 50_000_000
+
+
+def test_a_trickling_server_is_given_up_at_the_deadline(trickling_server):
+    url, sent = trickling_server
+    settings = data_settings(None, url, "data.timeout_seconds=3")
+    started = time.monotonic()
+    with pytest.raises(StorageError) as caught:
+        load_dataset(settings)
+    elapsed = time.monotonic() - started
+    assert 2.5 < elapsed < 6, elapsed
+    assert str(caught.value) == (
+        f"{url}/train.csv: not read within data.timeout_seconds = 3 s (the whole download);"
+        " a slow or stalled server? Raise the limit, e.g. -P data.timeout_seconds=6"
+    )
+    assert 0 < sent[0] < HostileHandler.TRICKLE_BYTES
+
+
+def test_cli_size_cap_is_one_line(endless_server, tmp_path):
+    url, _ = endless_server
+    assert_fails(
+        ["run", "-P", f"data.source={url}", "-P", "data.max_bytes=100000"],
+        f"{url}/train.csv: more than data.max_bytes = 100000 bytes",
+    )
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [("data.max_bytes=0", "data.max_bytes"), ("data.timeout_seconds=-1", "data.timeout_seconds")],
+)
+def test_limits_must_be_positive(override, key):
+    with pytest.raises(ConfigError, match=key):
+        data_settings(None, "embedded", override)

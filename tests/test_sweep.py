@@ -490,3 +490,57 @@ def test_a_params_file_grid_replaces_params_yaml_grid(project):
     extra.write_text(yaml.safe_dump({"variants": {"grid": {"model.max_depth": [5]}}}))
     variants = expand_variants(load_settings(PARAMS, extra_files=[extra]))
     assert [variant.name for variant in variants] == ["max_depth-5", "a"]
+
+
+# --- bounded: the grid is counted before it is expanded; long lists are cut short ----------
+
+
+def test_a_huge_grid_is_refused_from_its_lengths_before_anything_is_expanded(project):
+    grid = {key: list(range(1, 101)) for key in ("model.n_estimators", "random_state")}
+    grid["model.min_samples_split"] = list(range(2, 102))
+    write_params(project, **TINY_MODEL, variants={"grid": grid, "sets": {"a": {}, "b": {}}})
+    with pytest.raises(ConfigError) as caught:
+        load_settings(PARAMS)
+    message = str(caught.value)
+    assert "1000002 variants (100 x 100 x 100 + 2 sets)" in message
+    assert "more than variants.max_variants = 1000" in message
+    assert "-P variants.max_variants=" in message
+
+
+def test_max_variants_is_settable_and_counts_the_sets(project):
+    variants = {"grid": GRID, "sets": {"balanced": {"model.class_weight": "balanced"}}}
+    write_params(project, **TINY_MODEL, variants={**variants, "max_variants": 6})
+    with pytest.raises(ConfigError, match=r"7 variants \(2 x 3 \+ 1 set\)"):
+        load_settings(PARAMS)
+    write_params(project, **TINY_MODEL, variants={**variants, "max_variants": 7})
+    assert len(expand_variants(load_settings(PARAMS))) == 7
+
+
+def test_many_invalid_variants_are_shown_as_a_few_and_a_count(project):
+    settings = settings_with(project, {"grid": {"model.n_estimators": list(range(-40, 0))}})
+    with pytest.raises(ConfigError) as caught:
+        expand_variants(settings)
+    message = str(caught.value)
+    assert "n_estimators-40.246f6c: model.n_estimators: Input should be greater than 0" in message
+    assert "and 35 more" in message
+    assert "(got -1)" not in message
+
+
+def test_many_unknown_keys_are_shown_as_a_few_and_a_count(project):
+    grid = {f"model.typo{number}": [1] for number in range(30)}
+    write_params(project, **TINY_MODEL, variants={"grid": grid})
+    with pytest.raises(ConfigError) as caught:
+        load_settings(PARAMS)
+    message = str(caught.value)
+    assert "model.typo0" in message and "and 25 more" in message
+    assert "model.typo29" not in message
+
+
+def test_only_with_many_unknown_names_shows_a_few_and_a_count(fake_project):
+    wanted = tuple(f"nope-{number}" for number in range(50))
+    with pytest.raises(SweepError) as caught:
+        sweep_once(FakeRender(), only=wanted)
+    message = str(caught.value)
+    assert "no variant named nope-0" in message and "and 45 more" in message
+    assert "nope-49" not in message
+    assert "the 3 variants are: max_depth-2, max_depth-3, max_depth-4" in message

@@ -14,7 +14,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from titanic.config import Settings
-from titanic.dataset import Dataset, split_features_target
+from titanic.dataset import TARGET, Dataset, split_features_target
 from titanic.features import raw_columns
 from titanic.metrics import METRIC_NAMES, Importance, MetricsDocument, MetricsSummary
 from titanic.modeling.evaluate import (
@@ -26,7 +26,13 @@ from titanic.modeling.evaluate import (
     summarise_cross_validation,
 )
 from titanic.modeling.predict import predict_survival
-from titanic.modeling.train import Split, build_model, fit_model, split_train_validation
+from titanic.modeling.train import (
+    Split,
+    build_model,
+    check_enough_rows,
+    fit_model,
+    split_train_validation,
+)
 from titanic.provenance import run_metadata
 
 logger = logging.getLogger(__name__)
@@ -85,6 +91,7 @@ def run_analysis(settings: Settings, dataset: Dataset) -> Analysis:
         Fitted model, validation metrics, cross-validation scores and permutation importance.
     """
     seed = settings.random_state
+    check_enough_rows(dataset.train[TARGET], settings.split, dataset.train_url)
     split = split_train_validation(dataset.train, settings.split, seed)
     pipeline = build_model(settings.features, settings.model, seed)
     logger.info(
@@ -119,6 +126,7 @@ def run_analysis(settings: Settings, dataset: Dataset) -> Analysis:
 def fit_on_all_rows(settings: Settings, dataset: Dataset) -> Pipeline:
     """Fit the pipeline on every labelled row, for predicting the unlabelled test file."""
     features, target = split_features_target(dataset.train)
+    check_enough_rows(target, settings.split, dataset.train_url)
     pipeline = build_model(settings.features, settings.model, settings.random_state)
     return fit_model(pipeline, features, target)
 

@@ -9,20 +9,34 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from titanic.errors import ConfigError
+from titanic.errors import ConfigError, some_of
 
 FEATURE_GROUPS = ("title", "sex", "pclass", "age", "fare", "family", "port", "cabin", "ticket")
 FeatureGroup = Literal[
     "title", "sex", "pclass", "age", "fare", "family", "port", "cabin", "ticket"
 ]
+
+
+# train.csv is 61 kB: 100 MB and two minutes leave a wide margin for a bigger or slower copy,
+# and still stop a server that streams without end or trickles.
+DEFAULT_MAX_BYTES = 100_000_000
+DEFAULT_TIMEOUT_SECONDS = 120.0
 
 
 class _Section(BaseModel):
@@ -40,6 +54,9 @@ class DataSettings(_Section):
     endpoint_url: str | None = None
     anonymous: bool = False
     sha256: dict[str, str] | None = None
+    # Remote reads (https, S3) only, per file: a size cap and a deadline for the whole download.
+    max_bytes: int = Field(default=DEFAULT_MAX_BYTES, gt=0)
+    timeout_seconds: float = Field(default=DEFAULT_TIMEOUT_SECONDS, gt=0)
 
     @field_validator("sha256")
     @classmethod
@@ -117,6 +134,11 @@ NOT_SWEPT = ("variants", "output_dir")
 # A later layer's grid or sets replace the earlier ones instead of merging key by key: a
 # --params file with its own grid sweeps that grid, not its union with params.yaml's.
 REPLACED_WHOLE = ("variants.grid", "variants.sets")
+# Far above any sweep worth rendering (each variant is a whole report), far below a grid
+# that would take minutes to expand and validate.
+DEFAULT_MAX_VARIANTS = 1000
+# A bad value is quoted in its error message up to this many characters.
+MAX_SHOWN_VALUE = 80
 
 
 # Named parameters of the report's parameters cell and the dotted key each one sets.
@@ -219,26 +241,53 @@ class VariantSettings(_Section):
     """The sweep's variants: a grid of dotted keys (cartesian product) and named sets.
 
     Every grid point is one variant, named after its values; every named set is one more
-    variant, named after the set. Each variant is params.yaml with its values applied.
+    variant, named after the set. Each variant is params.yaml with its values applied. There
+    may be at most ``max_variants`` of them, counted from the lists' lengths before anything
+    is expanded.
     """
 
     grid: dict[str, list[Any]] = Field(default_factory=dict)
     sets: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    max_variants: int = Field(default=DEFAULT_MAX_VARIANTS, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bounded(cls, raw: Any) -> Any:
+        """Refuse too many variants from the raw lists' lengths, before any value is checked."""
+        if not isinstance(raw, Mapping):
+            return raw
+        grid, sets = raw.get("grid") or {}, raw.get("sets") or {}
+        limit = raw.get("max_variants", DEFAULT_MAX_VARIANTS)
+        if not isinstance(grid, Mapping) or not isinstance(sets, Mapping):
+            return raw
+        if not isinstance(limit, int) or isinstance(limit, bool):
+            return raw
+        lengths = [len(values) if isinstance(values, list) else 1 for values in grid.values()]
+        count = (math.prod(lengths) if lengths else 0) + len(sets)
+        if count > limit:
+            shape = " x ".join(map(str, lengths)) or "no grid"
+            plural = "" if len(sets) == 1 else "s"
+            raise ValueError(
+                f"{count} variants ({shape} + {len(sets)} set{plural}) is more than"
+                f" variants.max_variants = {limit}; shorten the lists, or raise the limit"
+                f" with -P variants.max_variants={count}"
+            )
+        return raw
 
     @field_validator("grid")
     @classmethod
     def _grid_keys(cls, value: dict[str, list[Any]]) -> dict[str, list[Any]]:
         unknown = _unknown_keys(value)
         if unknown:
-            raise ValueError(f"unknown parameter(s) {', '.join(unknown)}")
+            raise ValueError(f"unknown parameter(s) {some_of(unknown)}")
         empty = [key for key, values in value.items() if not values]
         if empty:
-            raise ValueError(f"{', '.join(empty)}: give at least one value")
+            raise ValueError(f"{some_of(empty)}: give at least one value")
         repeated = [
             key for key, values in value.items() if len(set(map(repr, values))) < len(values)
         ]
         if repeated:
-            raise ValueError(f"{', '.join(repeated)}: a value is listed more than once")
+            raise ValueError(f"{some_of(repeated)}: a value is listed more than once")
         return value
 
     @field_validator("sets")
@@ -250,9 +299,9 @@ class VariantSettings(_Section):
                 problems.append(f"{name!r}: a set name may hold only letters, digits and _.+=-")
             unknown = _unknown_keys(values)
             if unknown:
-                problems.append(f"{name}: unknown parameter(s) {', '.join(unknown)}")
+                problems.append(f"{name}: unknown parameter(s) {some_of(unknown)}")
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError(some_of(problems, separator="; "))
         return value
 
 
@@ -273,13 +322,79 @@ class Settings(_Section):
         return self.model_dump(mode="json")
 
 
+class _RefusedYaml(yaml.YAMLError):
+    """A YAML construct that parameters may not use; ``line`` is 1-based."""
+
+    def __init__(self, problem: str, line: int):
+        super().__init__(problem)
+        self.problem = problem
+        self.line = line
+
+
+class StrictLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
+    """The safe loader without anchors or aliases (no alias bombs) and without duplicate keys.
+
+    A duplicate key would silently replace the first one, dropping a whole section; an alias
+    can expand a few lines into gigabytes.
+    """
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        """Refuse an alias or an anchor before the composer resolves it."""
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _RefusedYaml(
+                "anchors and aliases are not allowed (&name, *name); write the values out",
+                event.start_mark.line + 1,
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """Refuse a key given twice in one mapping, naming both lines."""
+        self.flatten_mapping(node)
+        first_lines: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if not isinstance(key, Hashable):
+                continue  # the base class reports an unhashable key
+            if key in first_lines:
+                lines = f"lines {first_lines[key]} and {line}"
+                if first_lines[key] == line:
+                    lines = f"line {line}, twice"
+                raise _RefusedYaml(f"duplicate key {key!r} at {lines}; keep one of them", line)
+            first_lines[key] = line
+        return super().construct_mapping(node, deep)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML text with :class:`StrictLoader`.
+
+    Raises
+    ------
+    yaml.YAMLError
+        When the text is malformed, uses anchors or aliases, or repeats a key.
+    """
+    return yaml.load(text, Loader=StrictLoader)
+
+
+def _yaml_problem(err: yaml.YAMLError) -> str:
+    """Describe a YAML error in a few words with its line, for a one-line message."""
+    if isinstance(err, _RefusedYaml):
+        return err.problem if "duplicate key" in err.problem else f"line {err.line}: {err.problem}"
+    where = getattr(err, "problem_mark", None)
+    line = f" at line {where.line + 1}" if where is not None else ""
+    problem = getattr(err, "problem", None) or "invalid syntax"
+    return f"malformed YAML{line}: {problem}"
+
+
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
-    """Read a YAML file that must hold a mapping, with the safe loader.
+    """Read a YAML file that must hold a mapping, with :class:`StrictLoader`.
 
     Raises
     ------
     ConfigError
-        When the file is missing, unreadable, malformed, empty or not a mapping.
+        When the file is missing, unreadable, malformed, empty or not a mapping, or
+        uses anchors, aliases or a key twice.
     """
     try:
         text = path.read_text(encoding="utf-8")
@@ -288,12 +403,9 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"cannot read the file ({err})", source=str(path)) from err
     try:
-        content = yaml.safe_load(text)
+        content = load_yaml(text)
     except yaml.YAMLError as err:
-        where = getattr(err, "problem_mark", None)
-        line = f" at line {where.line + 1}" if where is not None else ""
-        problem = getattr(err, "problem", None) or "invalid syntax"
-        raise ConfigError(f"malformed YAML{line}: {problem}", source=str(path)) from err
+        raise ConfigError(_yaml_problem(err), source=str(path)) from err
     if content is None:
         raise ConfigError("the file is empty; it must hold the parameter sections", str(path))
     if not isinstance(content, dict):
@@ -320,7 +432,9 @@ def parse_override(text: str) -> tuple[str, Any]:
             source="-P",
         )
     try:
-        value = yaml.safe_load(raw_value) if raw_value.strip() else None
+        value = load_yaml(raw_value) if raw_value.strip() else None
+    except _RefusedYaml as err:
+        raise ConfigError(f"{key}: {err.problem}", "-P") from err
     except yaml.YAMLError as err:
         raise ConfigError(f"cannot parse the value of {key}: {raw_value!r}", "-P") from err
     return key, value
@@ -357,8 +471,18 @@ class _Layers:
         self.merge(update, origin)
 
     def origin_of(self, location: tuple[str | int, ...]) -> str:
+        """Return the layer(s) that set the key at ``location``, or its nearest section."""
         parts = [str(part) for part in location]
-        for length in range(len(parts), 0, -1):
+        dotted = ".".join(parts)
+        # The key itself and, for a whole section at fault, every layer that set part of it.
+        inside = {
+            origin: None
+            for key, origin in self.origins.items()
+            if key == dotted or key.startswith(f"{dotted}.")
+        }
+        if inside:
+            return ", ".join(inside)
+        for length in range(len(parts) - 1, 0, -1):
             origin = self.origins.get(".".join(parts[:length]))
             if origin:
                 return origin
@@ -371,7 +495,12 @@ def _describe(error: Mapping[str, Any]) -> str:
     if error["type"] == "missing":
         return "missing key"
     message = str(error["msg"]).removeprefix("Value error, ")
-    return f"{message} (got {error['input']!r})"
+    if isinstance(error["input"], Mapping):
+        return message  # a whole section: the message names what is wrong in it
+    got = repr(error["input"])
+    if len(got) > MAX_SHOWN_VALUE:
+        got = got[: MAX_SHOWN_VALUE - 3] + "..."
+    return f"{message} (got {got})"
 
 
 def validate_settings(raw: Mapping[str, Any], origins: _Layers | None = None) -> Settings:
@@ -397,7 +526,7 @@ def validate_settings(raw: Mapping[str, Any], origins: _Layers | None = None) ->
             origin = origins.origin_of(location) if origins else "params"
             problems.append(f"{dotted}: {_describe(error)} [{origin}]")
         raise ConfigError(
-            "; ".join(problems), source="invalid parameters", keys=tuple(keys)
+            some_of(problems, separator="; "), source="invalid parameters", keys=tuple(keys)
         ) from err
 
 

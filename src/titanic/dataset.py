@@ -24,17 +24,24 @@ TARGET = "Survived"
 ID_COLUMN = "PassengerId"
 Role = Literal["train", "test"]
 MAX_REPORTED_FAILURES = 3
+# Upper bounds far above the real data (oldest 80, largest fare 512.33, at most 8 siblings
+# and 9 parents/children) that still refuse inf, 1e308 and typing slips.
+MAX_AGE = 120
+MAX_FARE = 10_000
+MAX_RELATIVES = 20
+HTML_STARTS = ("<!doctype html", "<html")
+JSON_STARTS = ("{", "[")
 
 _FEATURE_COLUMNS = {
     ID_COLUMN: pa.Column(int, unique=True),
     "Pclass": pa.Column(int, pa.Check.isin([1, 2, 3])),
     "Name": pa.Column(str),
     "Sex": pa.Column(str, pa.Check.isin(["male", "female"])),
-    "Age": pa.Column(float, pa.Check.ge(0), nullable=True),
-    "SibSp": pa.Column(int, pa.Check.ge(0)),
-    "Parch": pa.Column(int, pa.Check.ge(0)),
+    "Age": pa.Column(float, [pa.Check.ge(0), pa.Check.le(MAX_AGE)], nullable=True),
+    "SibSp": pa.Column(int, [pa.Check.ge(0), pa.Check.le(MAX_RELATIVES)]),
+    "Parch": pa.Column(int, [pa.Check.ge(0), pa.Check.le(MAX_RELATIVES)]),
     "Ticket": pa.Column(str),
-    "Fare": pa.Column(float, pa.Check.ge(0), nullable=True),
+    "Fare": pa.Column(float, [pa.Check.ge(0), pa.Check.le(MAX_FARE)], nullable=True),
     "Cabin": pa.Column(str, nullable=True),
     "Embarked": pa.Column(str, pa.Check.isin(["C", "Q", "S"]), nullable=True),
 }
@@ -72,6 +79,11 @@ class Dataset:
     files: tuple[DataFile, ...]
     endpoint: str = "local filesystem"
 
+    @property
+    def train_url(self) -> str:
+        """Return where the training file was read from, for messages."""
+        return next((file.url for file in self.files if file.role == "train"), self.source)
+
     def provenance(self) -> dict[str, object]:
         """Return the source, the server it was read from and per-file checksums."""
         return {
@@ -101,7 +113,8 @@ def parse_table(content: bytes, name: str, url: str) -> pd.DataFrame:
     Raises
     ------
     DataError
-        When the bytes are empty, not UTF-8 text, not CSV, truncated or not Parquet.
+        When the bytes are empty, not UTF-8 text, an HTML page or a JSON document, truncated,
+        not Parquet, or a row's field count differs from the header's.
     """
     if not content.strip():
         raise DataError("the file is empty", url)
@@ -118,14 +131,42 @@ def parse_table(content: bytes, name: str, url: str) -> pd.DataFrame:
         ) from err
     if "\x00" in text:
         raise DataError("not a CSV file (it holds NUL bytes)", url)
+    start = text.lstrip().lower()
+    if start.startswith(HTML_STARTS):
+        raise DataError("this is an HTML page, not a CSV file (a login or error page?)", url)
+    if start.startswith(JSON_STARTS):
+        raise DataError("a JSON document, not a CSV file", url)
+    check_field_counts(text, url)
     try:
         frame = pd.read_csv(io.StringIO(text), na_values=[""], keep_default_na=False)
     except pd.errors.ParserError as err:
         raise DataError(f"malformed or truncated CSV ({err})", url) from err
-    except csv.Error as err:  # pragma: no cover - the C parser raises ParserError instead
-        raise DataError(f"malformed CSV ({err})", url) from err
     frame.columns = [str(column).strip() for column in frame.columns]
     return frame
+
+
+def check_field_counts(text: str, url: str) -> None:
+    """Refuse a row whose field count differs from the header's: its values would shift.
+
+    Raises
+    ------
+    DataError
+        Naming the row's first line in the file (the header is line 1).
+    """
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader, [])
+        line = reader.line_num + 1
+        for row in reader:
+            if row and len(row) != len(header):
+                raise DataError(
+                    f"line {line} has {len(row)} fields, the header has {len(header)}", url
+                )
+            line = reader.line_num + 1
+    except csv.Error as err:
+        raise DataError(
+            f"malformed or truncated CSV (line {reader.line_num}: {err})", url
+        ) from err
 
 
 def _first_failures(cases: pd.DataFrame) -> str:

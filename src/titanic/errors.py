@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class TitanicError(Exception):
     """Base class of every error the user can act on."""
@@ -112,3 +114,16 @@ class SweepError(TitanicError):
     def __init__(self, message: str, failed: tuple[str, ...] = ()):
         self.failed = failed
         super().__init__(message)
+
+
+def some_of(items: Sequence[str], limit: int = 5, separator: str = ", ") -> str:
+    """Join the first few items and count the rest, so that a message stays one short line.
+
+    Examples
+    --------
+    >>> some_of(["a", "b", "c"], limit=2)
+    'a, b and 1 more'
+    """
+    shown = separator.join(items[:limit])
+    more = len(items) - limit
+    return f"{shown} and {more} more" if more > 0 else shown

@@ -9,6 +9,7 @@ URL that carries any (``https://user:secret@host``) is refused, because ``data.s
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import fsspec
+import fsspec.asyn
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -45,6 +47,8 @@ READ_TIMEOUT_SECONDS = 20
 # BOTO_MAX_ATTEMPTS times the read timeout (40 s), a refused port at a second or two.
 BOTO_MAX_ATTEMPTS = 2
 S3FS_RETRIES = 1
+# Remote files are read this many bytes at a time, so that a size cap stops an endless stream.
+CHUNK_BYTES = 1 << 16
 # Their DEBUG records print signed request headers, X-Amz-Security-Token included.
 TRANSPORT_LOGGERS = ("botocore", "aiobotocore", "s3fs", "fsspec", "aiohttp", "urllib3")
 REMOTE_ERRORS: tuple[type[Exception], ...] = (
@@ -75,6 +79,8 @@ class Location:
     display: str
     kind: str
     endpoint: str | None = None
+    max_bytes: int | None = None
+    timeout_seconds: float | None = None
 
     def path_of(self, name: str) -> str:
         """Return the filesystem path of a file in this folder."""
@@ -191,10 +197,25 @@ def resolve_location(data: DataSettings, root: Path | None = None) -> Location:
         return Location(fsspec.filesystem("file"), str(folder), str(folder), "local")
     refuse_credentials_in_url(source, "data.source")
     if protocol in {"http", "https"}:
-        return Location(http_filesystem(protocol), source, source, "https")
+        return Location(
+            http_filesystem(protocol),
+            source,
+            source,
+            "https",
+            max_bytes=data.max_bytes,
+            timeout_seconds=data.timeout_seconds,
+        )
     if protocol in {"s3", "s3a"}:
         rest = rest.strip("/")
-        return Location(s3_filesystem(data), rest, f"s3://{rest}", "s3", s3_endpoint(data))
+        return Location(
+            s3_filesystem(data),
+            rest,
+            f"s3://{rest}",
+            "s3",
+            s3_endpoint(data),
+            max_bytes=data.max_bytes,
+            timeout_seconds=data.timeout_seconds,
+        )
     raise DataError(
         f"unsupported data.source {source!r}: use 'embedded', a folder, https://... or s3://..."
     )
@@ -268,19 +289,75 @@ def storage_errors(location: Location, url: str) -> Iterator[None]:
 
 
 def read_bytes(location: Location, name: str) -> bytes:
-    """Read one whole file from a location.
+    """Read one whole file from a location; a remote file within its size cap and deadline.
 
     Raises
     ------
     DataError
         When the file does not exist, is a folder, or cannot be read.
     StorageError
-        When a remote endpoint cannot be reached, refuses access, or the bucket is missing.
+        When a remote endpoint cannot be reached, refuses access, or the bucket is missing;
+        when a remote file is larger than ``data.max_bytes`` or not read within
+        ``data.timeout_seconds``.
     """
     url = location.url_of(name)
     logger.debug("reading %s", url)
     with storage_errors(location, url):
-        return location.filesystem.cat_file(location.path_of(name))
+        if location.max_bytes is None or location.timeout_seconds is None:
+            return location.filesystem.cat_file(location.path_of(name))
+        return fsspec.asyn.sync(
+            location.filesystem.loop,
+            _read_bounded,
+            location.filesystem,
+            location.path_of(name),
+            url,
+            location.max_bytes,
+            location.timeout_seconds,
+        )
+
+
+async def _read_bounded(
+    filesystem: AbstractFileSystem, path: str, url: str, max_bytes: int, seconds: float
+) -> bytes:
+    """Stream a remote file in chunks: stop past ``max_bytes`` or after ``seconds`` in all."""
+    deadline = asyncio.timeout(seconds)
+    try:
+        async with deadline:
+            return await _read_capped(filesystem, path, url, max_bytes)
+    except TimeoutError as err:
+        if not deadline.expired():
+            raise  # a connect or read timeout of the transport: translated by the caller
+        raise StorageError(
+            f"not read within data.timeout_seconds = {seconds:g} s (the whole download);"
+            f" a slow or stalled server? Raise the limit, e.g. -P data.timeout_seconds="
+            f"{2 * seconds:g}",
+            url,
+        ) from err
+
+
+async def _read_capped(
+    filesystem: AbstractFileSystem, path: str, url: str, max_bytes: int
+) -> bytes:
+    stream = await filesystem.open_async(path, "rb")
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        while chunk := await stream.read(CHUNK_BYTES):
+            total += len(chunk)
+            if total > max_bytes:
+                raise StorageError(
+                    f"more than data.max_bytes = {max_bytes} bytes; stopped reading there."
+                    f" If the file is right, raise the limit, e.g. -P data.max_bytes="
+                    f"{2 * max_bytes}",
+                    url,
+                )
+            chunks.append(chunk)
+    finally:
+        await stream.close()
+        response = getattr(stream, "r", None)  # s3fs's stream leaves its body open
+        if response is not None:
+            response.close()
+    return b"".join(chunks)
 
 
 def cap_transport_logging(level: int) -> None:

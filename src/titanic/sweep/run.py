@@ -18,7 +18,7 @@ from typing import Literal
 from titanic.config import (
     load_settings,
 )
-from titanic.errors import OutputError, SweepError, TitanicError
+from titanic.errors import OutputError, SweepError, TitanicError, some_of
 from titanic.io.output_sets import publish, remove_stale
 from titanic.project import OUTPUT_SET, Project
 from titanic.sweep.cache import (
@@ -121,7 +121,8 @@ def _select(variants: list[Variant], only: Iterable[str]) -> list[Variant]:
     unknown = [name for name in wanted if name not in names]
     if unknown:
         raise SweepError(
-            f"--only: no variant named {', '.join(unknown)}; the variants are: {', '.join(names)}"
+            f"--only: no variant named {some_of(unknown)}; the {len(names)} variants are:"
+            f" {some_of(names)}"
         )
     return [variant for variant in variants if variant.name in wanted]
 

@@ -18,7 +18,7 @@ from titanic.config import (
     set_dotted,
     validate_settings,
 )
-from titanic.errors import ConfigError
+from titanic.errors import ConfigError, some_of
 
 MAX_NAME_LENGTH = 120
 
@@ -97,7 +97,8 @@ def expand_variants(settings: Settings) -> list[Variant]:
     Raises
     ------
     ConfigError
-        Naming every variant that is invalid, and its keys, or a name used twice.
+        Naming the first invalid variants, and their keys, or a name used twice, and how
+        many more there are.
     """
     spec = settings.variants
     points: list[tuple[str, dict[str, Any]]] = []
@@ -120,7 +121,7 @@ def expand_variants(settings: Settings) -> list[Variant]:
             detail = str(err).removeprefix(f"{err.source}: ")
             problems.append(f"{name}: {detail}")
     if problems:
-        raise ConfigError("; ".join(problems), source="variants")
+        raise ConfigError(some_of(problems, separator="; "), source="variants")
     return variants
 
 
