@@ -532,7 +532,9 @@ def test_report_rendered_from_s3_has_the_embedded_metrics_and_no_secret(
     html = result.html.read_text(encoding="utf-8")
     assert f"{pushed}/train.csv" in html
     assert f"(endpoint: <code>{moto_endpoint}</code>)" in html
-    assert embedded_metrics["data"]["files"]["train"]["sha256"] in html
+    digest = embedded_metrics["data"]["files"]["train"]["sha256"]
+    # The report shows the hash in four groups of 16 characters, so that it wraps.
+    assert " ".join(digest[i : i + 16] for i in range(0, 64, 16)) in html
     for name, content in tree_bytes(tmp_path / "report").items():
         for secret in (FAKE_KEY_ID, FAKE_SECRET, FAKE_TOKEN):
             assert secret.encode() not in content, name

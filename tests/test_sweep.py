@@ -478,7 +478,7 @@ def test_sweep_end_to_end_twice_then_with_a_failing_variant(tmp_path, monkeypatc
     assert {name: snapshot(folder / name) for name in names} == executed
     summary = pd.read_csv(folder / "summary.csv").set_index("variant")
     assert summary.loc["broken", "status"] == "failed"
-    assert "n_splits=10" in summary.loc["broken", "error"]
+    assert "split.cv_folds = 10" in summary.loc["broken", "error"]
     assert list(summary.loc[names, "status"]) == ["cached", "cached"]
 
 
