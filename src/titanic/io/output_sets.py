@@ -93,7 +93,8 @@ def check_writable_folder(folder: Path) -> Path:
         probe.touch()
         probe.unlink()
     except OSError as err:
-        raise os_error(err, existing, "write into") from err
+        cause = err.strerror or type(err).__name__
+        raise OutputError(f"cannot write into {existing}: {cause}", path=str(existing)) from err
     return folder
 
 
