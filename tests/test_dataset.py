@@ -1,4 +1,5 @@
 import io
+import os
 
 import pandas as pd
 import pytest
@@ -278,3 +279,16 @@ def test_absurd_numbers_are_refused_naming_row_and_column(passengers, column, va
     message = invalid(passengers, **{column: (4, value)})
     assert f"column '{column}' fails less_than_or_equal_to" in message
     assert "row 5" in message
+
+
+def test_a_pipe_in_place_of_a_local_file_is_refused_without_reading_it(data_copy):
+    (data_copy / "train.csv").unlink()
+    os.mkfifo(data_copy / "train.csv")  # a reader would wait for a writer forever
+    with pytest.raises(DataError, match="train.csv: not a regular file"):
+        load_dataset(local(data_copy))
+
+
+def test_a_local_file_over_the_size_cap_is_refused_naming_the_limit(data_copy):
+    size = (data_copy / "train.csv").stat().st_size
+    with pytest.raises(DataError, match=f"{size} bytes, more than data.max_bytes = 1000"):
+        load_dataset(local(data_copy, max_bytes=1000))
