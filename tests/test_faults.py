@@ -216,3 +216,28 @@ def test_sigterm_during_a_sweep_ends_every_process_and_publishes_nothing(project
         check=False,
     )
     assert "cached" not in rerun.stderr.split("max_depth-2")[1].splitlines()[0]
+
+
+def test_a_subfolder_on_another_filesystem_is_refused_before_training(project, monkeypatch):
+    output = project / "_output"
+    with OutputSet(output, "render", {}) as previous:
+        (previous.path / "metrics.json").write_text('{"old": 1}', encoding="utf-8")
+    (output / "figures").mkdir()
+    with tmpfs("size=1m") as other:
+        subprocess.run(["mount", "--bind", str(other), str(output / "figures")], check=True)
+        try:
+            monkeypatch.setattr("titanic.analysis.run_analysis", never_called)
+            line = one_error_line(runner.invoke(app, ["run"]))
+        finally:
+            subprocess.run(["umount", str(output / "figures")], check=False)
+    assert f"{output / 'figures'} is on another filesystem than {output}" in line
+    assert verify(output) is None
+
+
+def test_a_sweep_into_a_blocked_variants_folder_fails_in_one_line(project, monkeypatch):
+    (project / "report.qmd").write_text("# report\n", encoding="utf-8")
+    (project / "_output").mkdir()
+    (project / "_output" / "variants").write_text("a file", encoding="utf-8")
+    monkeypatch.setattr("titanic.sweep.run.execute_variant", never_called)
+    line = one_error_line(runner.invoke(app, ["sweep", "--jobs", "1"]))
+    assert "variants is a file, not a folder" in line

@@ -165,3 +165,11 @@ def test_a_manifest_that_lies_is_caught(tmp_path):
     assert verify(tmp_path) == "outputs changed: metrics.json"
     (tmp_path / MANIFEST).write_text("{", encoding="utf-8")
     assert verify(tmp_path) == "no manifest"
+
+
+def test_staging_folders_of_older_versions_are_removed(tmp_path):
+    legacy = tmp_path / ".render-abc123"
+    legacy.mkdir()
+    (legacy / "report.html").write_text("half", encoding="utf-8")
+    remove_stale(tmp_path)
+    assert not legacy.exists()

@@ -24,6 +24,7 @@ every command calls on its folder before it stages anything.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import fnmatch
 import hashlib
@@ -47,6 +48,8 @@ logger = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
 STAGING_PREFIX = ".staging-"
+# What versions before output sets staged renders in (they had no owner lock).
+LEGACY_STAGING_PREFIX = ".render-"
 BACKUP_PREFIX = ".backup-"
 JOURNAL = ".publish-journal.json"
 FOLDER_LOCK = ".lock"
@@ -62,6 +65,8 @@ def os_error(err: OSError, path: Path | str, doing: str) -> OutputError:
     """Turn an ``OSError`` into one line naming the path, what was being done, and the cause."""
     where = err.filename if err.filename else path
     cause = err.strerror or type(err).__name__
+    if err.errno == errno.EXDEV:
+        cause += " (a subfolder on another filesystem: renames cannot cross filesystems)"
     return OutputError(f"cannot {doing} {where}: {cause}", path=str(where))
 
 
@@ -88,6 +93,8 @@ def check_writable_folder(folder: Path) -> Path:
         raise OutputError(
             f"{existing} is a file, not a folder: choose another output_dir", path=str(existing)
         )
+    if existing == folder:
+        _refuse_other_filesystems(folder)
     probe = existing / f".write-check-{new_run_id()}"
     try:
         probe.touch()
@@ -96,6 +103,19 @@ def check_writable_folder(folder: Path) -> Path:
         cause = err.strerror or type(err).__name__
         raise OutputError(f"cannot write into {existing}: {cause}", path=str(existing)) from err
     return folder
+
+
+def _refuse_other_filesystems(folder: Path) -> None:
+    """Refuse a subfolder mounted from another filesystem: renames cannot cross into it."""
+    device = folder.stat().st_dev
+    for child in folder.iterdir():
+        if child.is_dir() and not child.is_symlink() and child.stat().st_dev != device:
+            raise OutputError(
+                f"{child} is on another filesystem than {folder}: outputs are put in place by"
+                " renames, which cannot cross filesystems; unmount it or choose another"
+                " output_dir",
+                path=str(child),
+            )
 
 
 def _hold_lock(path: Path, blocking: bool) -> int | None:
@@ -175,7 +195,8 @@ def remove_stale(target: Path) -> list[Path]:
         return removed
     with folder_lock(target):
         _recover(target)
-        for staging in sorted(target.glob(f"{STAGING_PREFIX}*")):
+        stagings = [*target.glob(f"{STAGING_PREFIX}*"), *target.glob(f"{LEGACY_STAGING_PREFIX}*")]
+        for staging in sorted(stagings):
             lock_file = staging / OWNER_LOCK
             handle = _hold_lock(lock_file, blocking=False) if lock_file.exists() else None
             if lock_file.exists() and handle is None:

@@ -19,7 +19,7 @@ from titanic.config import (
     load_settings,
 )
 from titanic.errors import OutputError, SweepError, TitanicError, some_of
-from titanic.io.output_sets import publish, remove_stale
+from titanic.io.output_sets import check_writable_folder, publish, remove_stale
 from titanic.project import OUTPUT_SET, Project
 from titanic.sweep.cache import (
     cache_components,
@@ -220,7 +220,9 @@ def _outcome(
     """Publish a variant that its worker finished, and say how it ended."""
     try:
         run = future.result()
-    except BrokenExecutor as err:
+    # A dead pool, or a variant that failed before its own error handling (its folder could
+    # not be staged): either way that variant's failure, not the sweep's.
+    except (BrokenExecutor, TitanicError, OSError) as err:
         return VariantOutcome(variant, "failed", reason=reason, error=one_line(err))
     if not run.ok or run.staging is None:
         return VariantOutcome(variant, "failed", run.seconds, reason, run.error, run.attempts)
@@ -277,7 +279,7 @@ def run_sweep(
     report = options.report or project.report
     if not report.is_file():
         raise SweepError(f"{report}: report not found")
-    folder = project.resolve(settings.output_dir) / VARIANTS_DIRNAME
+    folder = check_writable_folder(project.resolve(settings.output_dir) / VARIANTS_DIRNAME)
     plan = _plan(variants, selected, folder, report, options, project)
     observer.start(len(selected))
     for outcome in plan.outcomes.values():
