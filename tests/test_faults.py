@@ -241,3 +241,28 @@ def test_a_sweep_into_a_blocked_variants_folder_fails_in_one_line(project, monke
     monkeypatch.setattr("titanic.sweep.run.execute_variant", never_called)
     line = one_error_line(runner.invoke(app, ["sweep", "--jobs", "1"]))
     assert "variants is a file, not a folder" in line
+
+
+@pytest.mark.slow
+def test_kill_9_on_a_sweep_leaves_nothing_running_and_the_next_run_cleans_up(project):
+    shutil.copyfile(REPO_ROOT / "report.qmd", project / "report.qmd")
+    write_params(project, **TINY_MODEL, variants={"grid": {"model.max_depth": [2, 3]}})
+    variants = project / "_output" / "variants"
+    process, tree = start(project, "sweep", "--jobs", "2")
+    wait_for(lambda: len(list(variants.glob("*/.staging-*"))) >= 2, 60, "two variants to start")
+    time.sleep(1.5)
+    started = stop(process, tree, signal.SIGKILL)
+    process.communicate(timeout=60)  # its pipes close when the last worker is gone
+    assert_all_gone(started)  # workers die with their forkserver, kernels with their workers
+    assert list(variants.glob("*/.staging-*"))  # left behind by kill -9 ...
+    rerun = subprocess.run(
+        [str(TITANIC), "sweep", "--jobs", "2"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert not list(variants.glob("*/.staging-*"))  # ... and removed by the next run
+    assert all(verify(variants / name) is None for name in ("max_depth-2", "max_depth-3"))

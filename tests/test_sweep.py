@@ -296,6 +296,7 @@ def test_a_failing_variant_is_isolated_and_reported(fake_project):
     for name in ("max_depth-2", "max_depth-4"):
         assert (folder / name / "report.html").read_text() == f"<html>{name}</html>"
         assert (folder / name / "manifest.json").is_file()
+        assert not list((folder / name).glob(".staging-*"))
     assert not (folder / "max_depth-3" / "manifest.json").exists()
     log = (folder / "max_depth-3" / "sweep-failed.log").read_text()
     assert "Traceback" in log and "depth three" in log

@@ -8,9 +8,12 @@ the forkserver, the resource tracker, Chromium) by their ids with :func:`end_des
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import os
 import signal
 import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from titanic.errors import ReportError
 
 COMMAND_TIMEOUT_SECONDS = 180
 GRACE_SECONDS = 2.0
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def run_command(command: list[str], cwd: Path, what: str) -> None:
@@ -55,6 +59,19 @@ def _end_group(process: subprocess.Popen[str]) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+
+
+def die_with_parent() -> None:
+    """Ask Linux to send this process SIGTERM when its parent dies (a worker's initializer).
+
+    A sweep killed with ``kill -9`` cannot end its workers; its forkserver then exits, and this
+    ends the workers with it (their kernels follow: ipykernel exits when its parent is gone).
+    Elsewhere than Linux it does nothing.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def terminate(processes: Iterable[psutil.Process], grace: float = GRACE_SECONDS) -> None:

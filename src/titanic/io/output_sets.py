@@ -370,6 +370,7 @@ def publish(
             raise
         (target / JOURNAL).unlink(missing_ok=True)
         shutil.rmtree(backup, ignore_errors=True)
+        shutil.rmtree(source, ignore_errors=True)  # emptied; a kept staging has no other owner
         removed = tuple(sorted(set(replaced) - set(new)))
         _remove_empty_folders(target, removed)
     return Published(target, tuple(new), removed)

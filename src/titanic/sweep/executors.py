@@ -29,9 +29,11 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from types import TracebackType
 from typing import Self, TypeVar
 
-from titanic.processes import descendants_of, terminate
+from titanic.processes import descendants_of, die_with_parent, terminate
 
 Task = TypeVar("Task")
+# Preloaded first by the forkserver, so that it dies with the sweep (see the module).
+FORKSERVER_GUARD = "titanic.sweep.forkserver_guard"
 Outcome = TypeVar("Outcome")
 
 
@@ -100,10 +102,12 @@ class LocalProcessExecutor(VariantExecutor):
         """Schedule ``job(task)`` in a worker process."""
         if self._pool is None:
             context = multiprocessing.get_context(self.start_method)
-            if self.start_method == "forkserver" and self.preload:
+            if self.start_method == "forkserver":
                 # "__main__" first: the workers then skip re-running the main script.
-                context.set_forkserver_preload(["__main__", *self.preload])
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+                context.set_forkserver_preload(["__main__", FORKSERVER_GUARD, *self.preload])
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=context, initializer=die_with_parent
+            )
         return self._pool.submit(job, task)
 
     def shutdown(self, cancel: bool = False) -> None:
