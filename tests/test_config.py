@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from titanic.config import (
@@ -262,3 +264,12 @@ def test_duplicate_nested_keys_and_in_overrides_are_refused(tmp_path):
         read_yaml_mapping(path)
     with pytest.raises(ConfigError, match="-P: .*duplicate key 'model.max_depth'"):
         parse_override("variants.sets={a: {model.max_depth: 3, model.max_depth: 4}}")
+
+
+def test_an_endless_or_huge_parameter_file_is_refused_unread(tmp_path):
+    with pytest.raises(ConfigError, match="/dev/zero: more than 1,000,000 bytes"):
+        read_yaml_mapping(Path("/dev/zero"))
+    big = tmp_path / "big.yaml"
+    big.write_text("# padding\n" * 200_000, encoding="utf-8")
+    with pytest.raises(ConfigError, match="not a parameter file"):
+        read_yaml_mapping(big)

@@ -137,6 +137,8 @@ REPLACED_WHOLE = ("variants.grid", "variants.sets")
 # Far above any sweep worth rendering (each variant is a whole report), far below a grid
 # that would take minutes to expand and validate.
 DEFAULT_MAX_VARIANTS = 1000
+# A parameter file is a few kB; anything past this is not one (and may be endless).
+MAX_PARAMS_BYTES = 1_000_000
 # A bad value is quoted in its error message up to this many characters.
 MAX_SHOWN_VALUE = 80
 
@@ -397,11 +399,18 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
         uses anchors, aliases or a key twice.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        # Read one byte past the cap: a pipe or a device may never end (e.g. --params /dev/zero).
+        with path.open("rb") as handle:
+            content_bytes = handle.read(MAX_PARAMS_BYTES + 1)
+        text = content_bytes.decode("utf-8")
     except FileNotFoundError as err:
         raise ConfigError("file not found", source=str(path)) from err
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"cannot read the file ({err})", source=str(path)) from err
+    if len(content_bytes) > MAX_PARAMS_BYTES:
+        raise ConfigError(
+            f"more than {MAX_PARAMS_BYTES:,} bytes: not a parameter file", source=str(path)
+        )
     try:
         content = load_yaml(text)
     except yaml.YAMLError as err:
