@@ -389,6 +389,29 @@ def _sweep_executor(
     return DaskExecutor.start_local(int(count), dashboard=dashboard)
 
 
+@app.command()
+@handle_errors
+def publish(
+    params: ParamsFiles = None,
+    overrides: Overrides = None,
+    to: Annotated[
+        str, typer.Option("--to", metavar="URL", help="Where to publish: s3://bucket/prefix.")
+    ] = "",
+) -> None:
+    """Upload the report, its PDF, notebook, metrics and the sweep's comparison site to S3."""
+    from titanic.io.publishing import publish_outputs
+
+    project = current_project()
+    settings = settings_from(project, params, overrides)
+    published, url = publish_outputs(project.resolve(settings.output_dir), to, settings.data)
+    for file in published:
+        stdout.print(
+            f"{file.sha256}  {file.size:>9,}  {file.content_type:<28}  {file.name}",
+            highlight=False,
+        )
+    stdout.print(f"Published {len(published)} files; read the report at {url}", highlight=False)
+
+
 @app.command("params")
 @handle_errors
 def show_params(params: ParamsFiles = None, overrides: Overrides = None) -> None:
