@@ -1,4 +1,5 @@
 """``titanic publish`` against a real S3 endpoint on loopback (moto_server), read back."""
+# ruff: noqa: F811  (the moto fixtures are imported from test_storage, then requested by name)
 
 from __future__ import annotations
 
@@ -73,7 +74,9 @@ def test_publish_uploads_every_file_with_its_type_and_prints_the_url(
         ), name
         assert filesystem.info(remote)["ContentType"] == kind
     lines = result.stdout.splitlines()[:-1]
-    assert len(lines) == len(expected) and lines[-1].endswith("  manifest.json")  # the report's manifest goes last
+    assert len(lines) == len(expected) and lines[-1].endswith(
+        "  manifest.json"
+    )  # the report's manifest goes last
 
 
 def test_a_file_that_differs_from_its_manifest_is_not_published(rendered, moto_endpoint, bucket):
