@@ -61,6 +61,8 @@ COPY --chown=app:app Makefile params.yaml report.qmd _quarto.yml report.scss ./
 COPY --chown=app:app scripts/ scripts/
 
 ENV PATH="/app/.venv/bin:${PATH}"
-EXPOSE 5000
+# 8786: a Dask scheduler started from this image (`dask scheduler`); workers need no port.
+EXPOSE 5000 8786
 VOLUME ["/app/_output"]
+# The default renders the report; `dask worker tcp://scheduler:8786` makes the image a sweep worker.
 CMD ["make", "report"]

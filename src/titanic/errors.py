@@ -116,6 +116,22 @@ class SweepError(TitanicError):
         super().__init__(message)
 
 
+class ClusterError(TitanicError):
+    """The Dask cluster cannot be reached or started, or a worker refuses a variant.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong, naming the scheduler's address or both sides of a mismatch.
+    address : str, optional
+        The scheduler's address.
+    """
+
+    def __init__(self, message: str, address: str | None = None):
+        self.address = address
+        super().__init__(message)
+
+
 def some_of(items: Sequence[str], limit: int = 5, separator: str = ", ") -> str:
     """Join the first few items and count the rest, so that a message stays one short line.
 

@@ -33,7 +33,7 @@ from titanic.errors import Interrupted, SweepError, TitanicError
 from titanic.io.locations import FileFormat, cap_transport_logging
 from titanic.processes import end_descendants
 from titanic.project import OUTPUT_SET, Project
-from titanic.sweep.executors import LocalProcessExecutor
+from titanic.sweep.executors import LocalProcessExecutor, VariantExecutor
 
 if TYPE_CHECKING:
     from titanic.analysis import Analysis
@@ -318,10 +318,34 @@ def sweep(
         list[str] | None,
         typer.Option("--only", metavar="NAME", help="Render only this variant (repeatable)."),
     ] = None,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster",
+            metavar="local:N",
+            help="Run on a Dask LocalCluster of N single-threaded worker processes on 127.0.0.1.",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="tcp://HOST:PORT",
+            help="Run on the Dask cluster of this scheduler (default: $DASK_SCHEDULER_ADDRESS,"
+            " if set; else the local pool).",
+        ),
+    ] = None,
+    dashboard: Annotated[
+        bool, typer.Option("--dashboard", help="With --cluster: serve Dask's dashboard.")
+    ] = False,
 ) -> None:
-    """Render the report for every variant in params.yaml; write OUTPUT_DIR/variants/index.html."""
+    """Render the report for every variant in params.yaml; write OUTPUT_DIR/variants/index.html.
+
+    Variants run in a local process pool, or on Dask: --cluster local:N, --scheduler
+    tcp://HOST:PORT, or the DASK_SCHEDULER_ADDRESS environment variable.
+    """
     from titanic.cli.display import SweepProgress, sweep_table
-    from titanic.sweep.run import WORKER_MODULES, SweepOptions, run_sweep
+    from titanic.sweep.run import SweepOptions, run_sweep
 
     options = SweepOptions(
         params_files=tuple(params or ()),
@@ -329,7 +353,7 @@ def sweep(
         force=force,
         only=tuple(only or ()),
     )
-    with LocalProcessExecutor(jobs, preload=WORKER_MODULES) as executor:
+    with _sweep_executor(jobs, cluster, scheduler, dashboard) as executor:
         result = run_sweep(current_project(), options, executor, SweepProgress(stderr))
     stdout.print(sweep_table(result))
     stdout.print(f"Comparison page: {result.index}", highlight=False)
@@ -340,6 +364,52 @@ def sweep(
             f" see {result.summary} and each failed variant's sweep-failed.log",
             failed=tuple(failed),
         )
+
+
+def _sweep_executor(
+    jobs: int, cluster: str | None, scheduler: str | None, dashboard: bool
+) -> VariantExecutor:
+    """Pick where the sweep runs: --cluster, --scheduler, $DASK_SCHEDULER_ADDRESS or the pool."""
+    from titanic.sweep.run import WORKER_MODULES
+
+    if cluster is not None and scheduler is not None:
+        raise SweepError("--cluster and --scheduler exclude each other: choose one")
+    address = scheduler or (None if cluster else os.environ.get("DASK_SCHEDULER_ADDRESS"))
+    if address:
+        from titanic.sweep.executors import DaskExecutor
+
+        return DaskExecutor.connect(address)
+    if cluster is None:
+        return LocalProcessExecutor(jobs, preload=WORKER_MODULES)
+    kind, _, count = cluster.partition(":")
+    if kind != "local" or not count.isdigit() or int(count) < 1:
+        raise SweepError(f"--cluster {cluster}: expected local:N with N at least 1, e.g. local:2")
+    from titanic.sweep.executors import DaskExecutor
+
+    return DaskExecutor.start_local(int(count), dashboard=dashboard)
+
+
+@app.command()
+@handle_errors
+def publish(
+    params: ParamsFiles = None,
+    overrides: Overrides = None,
+    to: Annotated[
+        str, typer.Option("--to", metavar="URL", help="Where to publish: s3://bucket/prefix.")
+    ] = "",
+) -> None:
+    """Upload the report, its PDF, notebook, metrics and the sweep's comparison site to S3."""
+    from titanic.io.publishing import publish_outputs
+
+    project = current_project()
+    settings = settings_from(project, params, overrides)
+    published, url = publish_outputs(project.resolve(settings.output_dir), to, settings.data)
+    for file in published:
+        stdout.print(
+            f"{file.sha256}  {file.size:>9,}  {file.content_type:<28}  {file.name}",
+            highlight=False,
+        )
+    stdout.print(f"Published {len(published)} files; read the report at {url}", highlight=False)
 
 
 @app.command("params")

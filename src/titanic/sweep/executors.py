@@ -1,35 +1,29 @@
-"""Where the sweep's variants run: a small executor interface and its local implementations.
+"""Where the sweep's variants run: a small executor interface and its implementations.
 
 The sweep only calls :meth:`VariantExecutor.submit` and waits on the
 :class:`concurrent.futures.Future` objects it returns, so another engine plugs in as one more
-subclass, with no change to the sweep. For example, Dask distributed, whose
-``Client.get_executor()`` already returns a :class:`concurrent.futures.Executor`::
-
-    class DaskExecutor(VariantExecutor):
-        def __init__(self, client):
-            self.workers = sum(client.nthreads().values())
-            self._executor = client.get_executor()
-
-        def submit(self, job, task):
-            return self._executor.submit(job, task)
-
-        def shutdown(self, cancel=False):
-            self._executor.shutdown(wait=True)
-
-The job and its task must then be importable and picklable on the workers; each variant is
-built in a staging folder that the sweep publishes (see :mod:`titanic.io.output_sets`).
+subclass. :class:`LocalProcessExecutor` runs variants in a process pool on this machine;
+:class:`DaskExecutor` on a Dask cluster, whose workers share no filesystem with the sweep: its
+``ships_files`` tells the sweep to send the project as bytes and get each sealed set back as
+bytes (:mod:`titanic.sweep.remote`).
 """
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
+import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
+from titanic.errors import ClusterError
 from titanic.processes import descendants_of, die_with_parent, terminate
+
+if TYPE_CHECKING:
+    import distributed
 
 Task = TypeVar("Task")
 # Preloaded first by the forkserver, so that it dies with the sweep (see the module).
@@ -41,10 +35,26 @@ class VariantExecutor(ABC):
     """Run ``job(task)`` calls somewhere and hand back futures; ``workers`` run at once."""
 
     workers: int
+    # Whether workers need the project's files as bytes and send their outputs back as bytes.
+    ships_files = False
+    # Whether workers can read this machine's folders (a local data.source).
+    sees_local_files = True
 
     @abstractmethod
-    def submit(self, job: Callable[[Task], Outcome], task: Task) -> Future[Outcome]:
-        """Schedule ``job(task)``; ``job`` and ``task`` must be picklable for remote workers."""
+    def submit(self, job: Callable[..., Outcome], task: Task, *shared: Any) -> Future[Outcome]:
+        """Schedule ``job(task, *shared)``; all must be picklable for remote workers."""
+
+    def share(self, value: Any) -> Any:
+        """Return a handle to ``value`` for :meth:`submit`, sent to the workers once."""
+        return value
+
+    def placement(self, futures: Iterable[Future[Any]]) -> dict[Future[Any], str]:
+        """Return the futures executing now, each with the worker running it (``""``: unknown).
+
+        A pool starts queued jobs in submission order: the first ``workers`` started run.
+        """
+        running = [future for future in futures if future.running()]
+        return {future: "" for future in running[: self.workers]}
 
     @abstractmethod
     def shutdown(self, cancel: bool = False) -> None:
@@ -98,8 +108,8 @@ class LocalProcessExecutor(VariantExecutor):
         self.preload = tuple(preload)
         self._pool: ProcessPoolExecutor | None = None
 
-    def submit(self, job: Callable[[Task], Outcome], task: Task) -> Future[Outcome]:
-        """Schedule ``job(task)`` in a worker process."""
+    def submit(self, job: Callable[..., Outcome], task: Task, *shared: Any) -> Future[Outcome]:
+        """Schedule ``job(task, *shared)`` in a worker process."""
         if self._pool is None:
             context = multiprocessing.get_context(self.start_method)
             if self.start_method == "forkserver":
@@ -108,7 +118,7 @@ class LocalProcessExecutor(VariantExecutor):
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=context, initializer=die_with_parent
             )
-        return self._pool.submit(job, task)
+        return self._pool.submit(job, task, *shared)
 
     def shutdown(self, cancel: bool = False) -> None:
         """Wait for the running jobs (and, unless ``cancel``, the queued ones); stop the pool."""
@@ -133,12 +143,12 @@ class InlineExecutor(VariantExecutor):
 
     workers = 1
 
-    def submit(self, job: Callable[[Task], Outcome], task: Task) -> Future[Outcome]:
-        """Run ``job(task)`` now; its result or exception is in the returned future."""
+    def submit(self, job: Callable[..., Outcome], task: Task, *shared: Any) -> Future[Outcome]:
+        """Run ``job(task, *shared)`` now; its result or exception is in the returned future."""
         future: Future[Outcome] = Future()
         future.set_running_or_notify_cancel()
         try:
-            future.set_result(job(task))
+            future.set_result(job(task, *shared))
         # Delivered through the future, as a pool would deliver it.
         except Exception as err:  # pylint: disable=broad-exception-caught
             future.set_exception(err)
@@ -146,3 +156,119 @@ class InlineExecutor(VariantExecutor):
 
     def shutdown(self, cancel: bool = False) -> None:
         """Nothing to release: every job already ran."""
+
+
+class DaskExecutor(VariantExecutor):
+    """Variants on a Dask cluster: a ``LocalCluster`` it starts, or a running scheduler.
+
+    Each variant is one task (``pure=False``, no ``retries``): the scheduler moves the task of
+    a worker that dies to another worker (``distributed.scheduler.allowed-failures``), while a
+    variant whose own code fails returns that failure and is not run again.
+
+    Parameters
+    ----------
+    client : distributed.Client
+        A connected client.
+    cluster : distributed.LocalCluster, optional
+        The cluster this executor started, closed with it.
+    """
+
+    ships_files = True
+
+    def __init__(
+        self, client: distributed.Client, cluster: distributed.LocalCluster | None = None
+    ):
+        self.client = client
+        self.cluster = cluster
+        self.sees_local_files = cluster is not None
+        self.address = str(client.scheduler.address) if client.scheduler else ""
+        self.workers = max(1, sum(client.nthreads().values()))
+        self._futures: dict[str, tuple[distributed.Future, Future[Any]]] = {}
+
+    @classmethod
+    def start_local(cls, workers: int, dashboard: bool = False) -> DaskExecutor:
+        """Start a ``LocalCluster`` of ``workers`` single-threaded processes on 127.0.0.1."""
+        import distributed  # pylint: disable=import-outside-toplevel,redefined-outer-name
+
+        cluster = distributed.LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0" if dashboard else None,
+            silence_logs=logging.ERROR,
+        )
+        return cls(distributed.Client(cluster, set_as_default=False), cluster)
+
+    @classmethod
+    def connect(cls, address: str, timeout: float = 10.0) -> DaskExecutor:
+        """Connect to a running scheduler; fail within ``timeout`` seconds naming its address.
+
+        Raises
+        ------
+        ClusterError
+            When the scheduler does not answer in time, or the address is malformed.
+        """
+        import distributed  # pylint: disable=import-outside-toplevel,redefined-outer-name
+
+        try:
+            client = distributed.Client(address, timeout=timeout, set_as_default=False)
+        except (OSError, ValueError, TypeError) as err:
+            raise ClusterError(
+                f"cannot reach the Dask scheduler at {address} within {timeout:g} s"
+                f" ({' '.join(str(err).split()) or type(err).__name__}); start it, or fix"
+                " --scheduler / DASK_SCHEDULER_ADDRESS",
+                address=address,
+            ) from err
+        return cls(client)
+
+    def share(self, value: Any) -> Any:
+        """Copy ``value`` to every worker once; tasks then receive it by reference."""
+        return self.client.scatter(value, broadcast=True, hash=False)
+
+    def submit(self, job: Callable[..., Outcome], task: Task, *shared: Any) -> Future[Outcome]:
+        """Schedule ``job(task, *shared)`` as one Dask task; return a standard future."""
+        name = getattr(task, "name", "task")
+        key = f"variant-{name}-{uuid.uuid4().hex[:8]}"
+        remote = self.client.submit(job, task, *shared, key=key, pure=False, retries=0)
+        future: Future[Outcome] = Future()
+
+        def deliver(done: distributed.Future) -> None:
+            try:
+                if done.status == "finished":
+                    future.set_result(done.result())
+                elif done.status == "cancelled":
+                    future.cancel()
+                else:
+                    future.set_exception(done.exception())
+            except InvalidStateError:
+                pass  # the sweep cancelled it first
+
+        remote.add_done_callback(deliver)
+        self._futures[key] = (remote, future)
+        return future
+
+    def placement(self, futures: Iterable[Future[Any]]) -> dict[Future[Any], str]:
+        """Ask the scheduler which worker runs which variant."""
+        by_key = {key: future for key, (_, future) in self._futures.items()}
+        wanted = set(futures)
+        where: dict[Future[Any], str] = {}
+        for worker, keys in self.client.processing().items():
+            for key in keys:
+                future = by_key.get(str(key))
+                if future is not None and future in wanted:
+                    where[future] = str(worker).removeprefix("tcp://")
+        return where
+
+    def shutdown(self, cancel: bool = False) -> None:
+        """Wait for the tasks (unless ``cancel``), then close the client and our cluster."""
+        remotes = [remote for remote, _ in self._futures.values()]
+        if cancel:
+            self.client.cancel(remotes, force=True)
+        else:
+            self.client.gather(remotes, errors="skip")
+        self._futures.clear()
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+            self.cluster = None

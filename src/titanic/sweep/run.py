@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -30,6 +30,13 @@ from titanic.sweep.cache import (
 )
 from titanic.sweep.compare import ComparisonEntry, write_comparison
 from titanic.sweep.executors import VariantExecutor
+from titanic.sweep.remote import (
+    bundle_project,
+    execute_shipped,
+    receive,
+    refuse_local_data,
+    this_environment,
+)
 from titanic.sweep.variants import Variant, expand_variants, resolved_value, swept_keys
 from titanic.sweep.worker import (
     FAILED_LOG_FILENAME,
@@ -181,19 +188,33 @@ def _plan(
     return plan
 
 
+def _submit_all(
+    plan: _Plan, variants: Mapping[str, Variant], executor: VariantExecutor, project: Project
+) -> dict[Future[VariantRun], VariantTask]:
+    """Submit every task; to workers with no shared disk, with the project sent once as bytes."""
+    if not executor.ships_files:
+        return {executor.submit(execute_variant, task): task for task in plan.tasks}
+    data = [variants[task.name].settings.data for task in plan.tasks]
+    if not executor.sees_local_files:
+        refuse_local_data(data)
+    if not plan.tasks:
+        return {}
+    first = plan.tasks[0]
+    bundle = bundle_project(project, first.report, first.params_files, data, this_environment())
+    shared = executor.share(bundle)
+    return {executor.submit(execute_shipped, task, shared): task for task in plan.tasks}
+
+
 def _execute(
     plan: _Plan,
     variants: Mapping[str, Variant],
     executor: VariantExecutor,
     observer: SweepObserver,
-    render: Renderer | None,
+    project: Project,
 ) -> None:
     pending: dict[Future[VariantRun], VariantTask] = {}
-    for task in plan.tasks:
-        if render is not None:
-            task = replace(task, render=render)
-        pending[executor.submit(execute_variant, task)] = task
     try:
+        pending = _submit_all(plan, variants, executor, project)
         while pending:
             done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             for future in done:
@@ -201,9 +222,13 @@ def _execute(
                 outcome = _outcome(future, task, variants[task.name], plan.reasons[task.name])
                 plan.outcomes[task.name] = outcome
                 observer.finished(outcome)
-            # A pool starts queued jobs in submission order: the first `workers` started run.
-            started = [task.name for future, task in pending.items() if future.running()]
-            observer.running(started[: executor.workers])
+            where = executor.placement(pending)
+            observer.running(
+                [
+                    f"{pending[future].name} on {worker}" if worker else pending[future].name
+                    for future, worker in where.items()
+                ]
+            )
     except BaseException:
         # Ctrl-C or a signal: start nothing more, end the running variants, publish nothing.
         for future in pending:
@@ -219,10 +244,11 @@ def _outcome(
 ) -> VariantOutcome:
     """Publish a variant that its worker finished, and say how it ended."""
     try:
-        run = future.result()
-    # A dead pool, or a variant that failed before its own error handling (its folder could
-    # not be staged): either way that variant's failure, not the sweep's.
-    except (BrokenExecutor, TitanicError, OSError) as err:
+        run = receive(future.result(), task.folder)
+    # What the engine raises for this one variant: a broken pool, a worker lost too often
+    # (Dask's KilledWorker), a worker refusing it (ClusterError), files that do not match their
+    # manifest or a folder that cannot be staged (OutputError). The variant fails alone.
+    except Exception as err:  # pylint: disable=broad-exception-caught
         return VariantOutcome(variant, "failed", reason=reason, error=one_line(err))
     if not run.ok or run.staging is None:
         return VariantOutcome(variant, "failed", run.seconds, reason, run.error, run.attempts)
@@ -286,7 +312,10 @@ def run_sweep(
         if outcome.reason != "not selected":
             observer.finished(outcome)
     try:
-        _execute(plan, {variant.name: variant for variant in variants}, executor, observer, render)
+        if render is not None:
+            plan.tasks = [replace(task, render=render) for task in plan.tasks]
+        by_name = {variant.name: variant for variant in variants}
+        _execute(plan, by_name, executor, observer, project)
     finally:
         observer.stop()
     outcomes = tuple(plan.outcomes[variant.name] for variant in variants)

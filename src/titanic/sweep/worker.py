@@ -59,8 +59,15 @@ class VariantTask:
 
 
 @dataclass(frozen=True)
+class SealedFiles:
+    """A sealed set (or a failed variant's log) as bytes, for a client with no shared disk."""
+
+    files: dict[str, bytes]
+
+
+@dataclass(frozen=True)
 class VariantRun:
-    """What a worker reports back."""
+    """What a worker reports back: its sealed set as a staging folder, or as bytes."""
 
     name: str
     ok: bool
@@ -68,6 +75,7 @@ class VariantRun:
     attempts: int
     error: str | None = None
     staging: str | None = None
+    files: SealedFiles | None = None
 
 
 def is_kernel_start_error(error: BaseException) -> bool:

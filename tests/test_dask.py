@@ -1,0 +1,287 @@
+"""The sweep on Dask: a real LocalCluster (worker processes on 127.0.0.1), no shared disk assumed.
+
+Every cluster a test starts is closed in its teardown, which checks its processes are gone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
+
+import psutil
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from titanic.cli import app
+from titanic.errors import OutputError, SweepError
+from titanic.project import Project
+from titanic.sweep import run as sweep_run
+from titanic.sweep.executors import DaskExecutor
+from titanic.sweep.remote import receive
+from titanic.sweep.run import SweepOptions, run_sweep
+from titanic.sweep.worker import SealedFiles, VariantRun
+
+from .conftest import REPO_ROOT, TINY_MODEL, metrics_json, write_params
+
+runner = CliRunner()
+MARKERS = "TITANIC_TEST_MARKERS"
+
+
+def instant_render(
+    project, overrides, params_files, output_dir, formats, report, cell_timeout, progress
+):
+    """Stand-in for render_into on a worker: writes a variant's files; waits if asked to."""
+    assert report.is_file() and report.parent == project.root  # the report travelled as bytes
+    markers = os.environ.get(MARKERS)
+    if markers:
+        Path(markers, f"{output_dir.parent.name}.{os.getpid()}").touch()
+        time.sleep(3)
+    depth = next(int(text.split("=")[1]) for text in overrides if "max_depth" in text)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    (output_dir / "metrics.json").write_text(metrics_json(0.7 + depth / 100, 0.7, 0.01))
+    (output_dir / "report.html").write_text(f"<html>{depth}</html>")
+    (output_dir / "report.ipynb").write_text("{}")
+    return SimpleNamespace()
+
+
+def is_resource_tracker(process: psutil.Process) -> bool:
+    """Multiprocessing's helpers (resource tracker, forkserver): per process, not a cluster's."""
+    command = " ".join(process.cmdline())
+    return "resource_tracker" in command or "forkserver" in command
+
+
+def close_and_check(executor: DaskExecutor) -> None:
+    children = psutil.Process().children(recursive=True)
+    executor.shutdown(cancel=True)
+    _, alive = psutil.wait_procs(children, timeout=20)
+    alive = [process for process in alive if not is_resource_tracker(process)]
+    assert not alive, f"cluster processes still running: {[p.cmdline() for p in alive]}"
+
+
+@pytest.fixture
+def fake_project(project):
+    (project / "report.qmd").write_text("# report\n", encoding="utf-8")
+    write_params(project, **TINY_MODEL, variants={"grid": {"model.max_depth": [2, 3, 4]}})
+    return project
+
+
+@pytest.fixture
+def local_cluster():
+    executor = DaskExecutor.start_local(2)
+    try:
+        yield executor
+    finally:
+        close_and_check(executor)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# --- without a cluster -------------------------------------------------------------------
+
+
+def test_received_files_must_match_their_manifest(tmp_path):
+    staging = tmp_path / "sealed"
+    staging.mkdir()
+    (staging / "metrics.json").write_text("{}")
+    from titanic.io.output_sets import seal
+
+    seal(staging, "sweep", {})
+    files = {name: (staging / name).read_bytes() for name in ("metrics.json", "manifest.json")}
+    run = VariantRun("v", True, 1.0, 1, files=SealedFiles(dict(files)))
+    received = receive(run, tmp_path / "v")
+    assert json.loads(Path(received.staging, "metrics.json").read_text()) == {}
+
+    tampered = VariantRun("v", True, 1.0, 1, files=SealedFiles({**files, "metrics.json": b"[]"}))
+    with pytest.raises(OutputError, match="fail their manifest: outputs changed: metrics.json"):
+        receive(tampered, tmp_path / "w")
+    extra = VariantRun("v", True, 1.0, 1, files=SealedFiles({**files, "model.joblib": b"x"}))
+    with pytest.raises(OutputError, match="not in the manifest"):
+        receive(extra, tmp_path / "x")
+
+
+def test_an_unreachable_scheduler_fails_in_seconds_naming_it(fake_project):
+    address = f"tcp://127.0.0.1:{free_port()}"
+    started = time.monotonic()
+    result = runner.invoke(app, ["sweep", "--scheduler", address])
+    assert result.exit_code == 1
+    assert f"cannot reach the Dask scheduler at {address}" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert time.monotonic() - started < 30
+
+
+def test_dask_scheduler_address_is_honoured(fake_project, monkeypatch):
+    address = f"tcp://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", address)
+    result = runner.invoke(app, ["sweep"])
+    assert result.exit_code == 1 and address in result.stderr
+
+
+def test_sweep_help_names_the_three_ways_to_a_cluster():
+    text = runner.invoke(app, ["sweep", "--help"], terminal_width=200).output
+    assert "--cluster" in text and "--scheduler" in text and "DASK_SCHEDULER_ADDRESS" in text
+
+
+# --- on a LocalCluster -------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_worker_with_another_package_refuses_naming_both_sides(
+    fake_project, local_cluster, monkeypatch
+):
+    client_side = sweep_run.this_environment()
+    monkeypatch.setattr(
+        sweep_run, "this_environment", lambda: replace(client_side, package="0" * 64)
+    )
+    result = run_sweep(
+        Project.at(fake_project), SweepOptions(), local_cluster, render=instant_render
+    )
+    for outcome in result.outcomes:
+        assert outcome.status == "failed"
+        assert outcome.error.startswith(
+            f"worker {socket.gethostname()} refuses variant {outcome.variant.name}: "
+        )
+        assert (
+            f"titanic source 000000000000 on the client, {client_side.package[:12]} on the worker"
+            in outcome.error
+        )
+        assert outcome.error.endswith(
+            "rebuild the worker image (or environment) from the client's checkout and uv.lock"
+        )
+    assert not (result.folder / "max_depth-2" / "metrics.json").exists()
+
+
+@pytest.mark.slow
+def test_a_local_data_folder_is_refused_before_a_remote_cluster_gets_anything(
+    fake_project, local_cluster, data_copy
+):
+    remote = DaskExecutor.connect(local_cluster.address)
+    try:
+        with pytest.raises(SweepError, match="local folder the cluster's workers cannot see"):
+            run_sweep(
+                Project.at(fake_project),
+                SweepOptions(overrides=(f"data.source={data_copy}",)),
+                remote,
+                render=instant_render,
+            )
+        assert not local_cluster.cluster.scheduler.tasks  # nothing was submitted
+    finally:
+        remote.client.close()
+
+
+@pytest.mark.slow
+def test_a_killed_worker_s_variant_is_run_again_and_every_variant_finishes(
+    fake_project, tmp_path, monkeypatch
+):
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    monkeypatch.setenv(MARKERS, str(markers))  # the worker processes inherit it
+    executor = DaskExecutor.start_local(2)
+    killed: list[int] = []
+
+    def kill_the_first_running_variant() -> None:
+        deadline = time.monotonic() + 120
+        while not killed and time.monotonic() < deadline:
+            for marker in markers.iterdir():
+                pid = int(marker.suffix[1:])
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                break
+            time.sleep(0.1)
+
+    killer = threading.Thread(target=kill_the_first_running_variant)
+    killer.start()
+    try:
+        result = run_sweep(
+            Project.at(fake_project), SweepOptions(), executor, render=instant_render
+        )
+    finally:
+        killer.join()
+        close_and_check(executor)
+    assert len(killed) == 1
+    assert [outcome.status for outcome in result.outcomes] == ["done"] * 3
+    for depth in (2, 3, 4):
+        folder = result.folder / f"max_depth-{depth}"
+        assert json.loads((folder / "metrics.json").read_text())["metrics"]["validation"][
+            "accuracy"
+        ] == (pytest.approx(0.7 + depth / 100))
+    # The killed variant started twice, in two different processes.
+    starts = sorted(marker.stem for marker in markers.iterdir())
+    assert len(starts) == 4 and len(set(starts)) == 3
+
+
+# Timings differ; output_dir differs by this test's design; the git state is not known on a
+# worker, which has the package but no checkout (README: on Dask, provenance.git is null).
+STABLE_ONLY = ("timestamp", "seconds", "duration", "started", "finished", "elapsed", "output_dir")
+
+
+def without_timings(document):
+    if isinstance(document, dict):
+        return {
+            key: without_timings(value)
+            for key, value in document.items()
+            if not any(word in key for word in STABLE_ONLY)
+        }
+    if isinstance(document, list):
+        return [without_timings(value) for value in document]
+    return document
+
+
+@pytest.mark.slow
+def test_a_real_sweep_on_a_local_cluster_gives_the_local_pool_s_metrics(tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO_ROOT)
+    results = {}
+    for label, how in (("pool", ["--jobs", "2"]), ("dask", ["--cluster", "local:2"])):
+        params = tmp_path / f"{label}.yaml"
+        tiny = {
+            **TINY_MODEL,
+            "output_dir": str(tmp_path / label),
+            "variants": {"grid": {"model.max_depth": [2, 3, 4]}},
+        }
+        params.write_text(yaml.safe_dump(tiny), encoding="utf-8")
+        before = psutil.Process().children(recursive=True)
+        result = runner.invoke(app, ["sweep", "--params", str(params), *how])
+        assert result.exit_code == 0, result.output
+        _, alive = psutil.wait_procs(
+            [p for p in psutil.Process().children(recursive=True) if p not in before], timeout=20
+        )
+        assert not [process for process in alive if not is_resource_tracker(process)]
+        results[label] = tmp_path / label / "variants"
+    for depth in (2, 3, 4):
+        name = f"max_depth-{depth}"
+        documents = [
+            json.loads((results[label] / name / "metrics.json").read_text())
+            for label in ("pool", "dask")
+        ]
+        assert documents[0]["parameters"]["model"]["max_depth"] == depth
+        assert documents[1]["provenance"].pop("git") == {"commit": None, "dirty": None}
+        documents[0]["provenance"].pop("git")
+        assert without_timings(documents[0]) == without_timings(documents[1])
+        assert (results["dask"] / name / "report.html").stat().st_size > 10_000
+        manifest = json.loads((results["dask"] / name / "manifest.json").read_text())
+        assert {"report.html", "report.ipynb", "metrics.json", "sweep.log"} <= set(
+            manifest["files"]
+        )
+
+
+def test_compose_file_starts_a_scheduler_two_workers_and_minio_on_loopback():
+    compose = yaml.safe_load((REPO_ROOT / "compose.yaml").read_text())
+    services = compose["services"]
+    assert set(services) == {"scheduler", "worker-1", "worker-2", "minio"}
+    assert services["scheduler"]["command"][:2] == ["dask", "scheduler"]
+    for name in ("worker-1", "worker-2"):
+        assert services[name]["command"][:3] == ["dask", "worker", "tcp://scheduler:8786"]
+        assert services[name]["environment"]["AWS_ENDPOINT_URL"] == "http://minio:9000"
+    published = [port for service in services.values() for port in service.get("ports", [])]
+    assert published and all(port.startswith("127.0.0.1:") for port in published)
