@@ -197,6 +197,11 @@ class EvaluationSettings(_Section):
 
 # The forest's hyper-parameters that selection.grid may search.
 SEARCHABLE = ("max_depth", "min_samples_split", "min_samples_leaf", "max_features", "criterion")
+# A valid forest into which each grid value is put, so that it is checked as model.<key> is.
+_SEARCH_TEMPLATE: dict[str, Any] = {
+    "n_estimators": 1, "max_depth": None, "min_samples_split": 2, "min_samples_leaf": 1,
+    "max_features": "sqrt", "criterion": "gini", "class_weight": None, "n_jobs": 1,
+}  # fmt: skip
 
 
 class SelectionSettings(_Section):
@@ -223,6 +228,12 @@ class SelectionSettings(_Section):
         problems += [
             f"{key}: give at least one value" for key, values in value.items() if not values
         ]
+        for key, values in value.items():
+            for item in values if key in SEARCHABLE else ():
+                try:
+                    ModelSettings.model_validate(_SEARCH_TEMPLATE | {key: item})
+                except ValidationError as error:
+                    problems.append(f"{key}: {item!r}: {error.errors()[0]['msg']}")
         if problems:
             raise ValueError(some_of(problems, separator="; "))
         return value
@@ -417,22 +428,6 @@ class Settings(_Section):
     random_state: int = Field(ge=0, le=2**32 - 1)
     output_dir: str = Field(min_length=1)
     variants: VariantSettings = Field(default_factory=VariantSettings)
-
-    @model_validator(mode="after")
-    def _grid_values_valid(self) -> Settings:
-        """Check every value of ``selection.grid`` as ``model`` would check it."""
-        base = self.model.model_dump()
-        problems = []
-        for key, values in self.selection.grid.items():
-            for value in values:
-                try:
-                    ModelSettings.model_validate(base | {key: value})
-                except ValidationError as error:
-                    reason = error.errors()[0]["msg"]
-                    problems.append(f"selection.grid.{key}: {value!r}: {reason}")
-        if problems:
-            raise ValueError(some_of(problems, separator="; "))
-        return self
 
     def to_dict(self) -> dict[str, Any]:
         """Return the settings as plain YAML/JSON-ready values."""
