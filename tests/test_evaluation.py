@@ -1,6 +1,7 @@
 """Baselines, the group-survival feature, nested cross-validation, the feature-group registry."""
 
 import re
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -101,7 +102,7 @@ def test_group_survival_of_new_rows_uses_every_training_label_of_the_group():
 class Spy(ClassifierMixin, BaseEstimator):
     """Predicts the majority label it was fitted on; records the rows of every fit."""
 
-    fitted_rows: list[set] = []
+    fitted_rows: ClassVar[list[set]] = []
 
     def __init__(self, depth: int = 1):
         self.depth = depth
