@@ -51,8 +51,8 @@ def test_baselines_are_scored_on_the_models_split_and_folds(passengers):
         target.loc[validation_rows],
     )  # fmt: skip
     models = {"wc": RuleClassifier("women_and_children", child_age=13)}
-    validation, folds = baseline_accuracies(models, split, folds=2, random_state=3)
-    assert validation["wc"] == 4 / 4
+    scores = baseline_accuracies(models, split, folds=2, random_state=3)
+    assert scores.validation["wc"] == 4 / 4
     # In training, the rule errs only on the boy Gosta (row 7): in whichever fold holds him.
     splitter = StratifiedKFold(n_splits=2, shuffle=True, random_state=3)
     boy = split.x_train.index.get_loc(7)
@@ -60,7 +60,7 @@ def test_baselines_are_scored_on_the_models_split_and_folds(passengers):
         1 - (boy in test_index) / len(test_index)
         for _, test_index in splitter.split(split.x_train, split.y_train)
     ]
-    assert folds["wc"].tolist() == expected
+    assert scores.folds["wc"].tolist() == expected
     assert sorted(expected) == [1 - 1 / 8, 1.0]
 
 

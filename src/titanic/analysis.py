@@ -25,7 +25,12 @@ from titanic.metrics import (
     MetricsSummary,
     NestedSummary,
 )
-from titanic.modeling.baselines import RULE_NAMES, baseline_accuracies, baseline_models
+from titanic.modeling.baselines import (
+    RULE_NAMES,
+    BaselineScores,
+    baseline_accuracies,
+    baseline_models,
+)
 from titanic.modeling.evaluate import (
     classification_metrics,
     confusion,
@@ -59,20 +64,19 @@ class Analysis:
     roc_curve: pd.DataFrame
     cv_scores: pd.DataFrame
     importance: pd.DataFrame
-    baseline_validation: dict[str, float]
-    baseline_folds: pd.DataFrame
+    baselines: BaselineScores
     nested: NestedResult | None
     selection: SelectionSettings
 
     def best_rule(self) -> str:
         """Return the rule (not the seed model) with the best mean accuracy across the folds."""
-        rules = [name for name in self.baseline_folds.columns if name in RULE_NAMES]
-        return str(self.baseline_folds[rules].mean().idxmax())
+        rules = [name for name in self.baselines.folds.columns if name in RULE_NAMES]
+        return str(self.baselines.folds[rules].mean().idxmax())
 
     def gain_over_best_rule(self) -> Gain:
         """Return the model's accuracy minus the best rule's, fold by fold: mean and std."""
         rule = self.best_rule()
-        gains = self.cv_scores["accuracy"] - self.baseline_folds[rule]
+        gains = self.cv_scores["accuracy"] - self.baselines.folds[rule]
         return {"rule": rule, "mean": float(gains.mean()), "std": float(gains.std(ddof=1))}
 
     def baselines_summary(self) -> list[BaselineScore]:
@@ -80,14 +84,14 @@ class Analysis:
         return [
             {
                 "name": str(name),
-                "validation_accuracy": self.baseline_validation[name],
+                "validation_accuracy": self.baselines.validation[name],
                 "cv_accuracy": {
-                    "mean": float(self.baseline_folds[name].mean()),
-                    "std": float(self.baseline_folds[name].std(ddof=1)),
+                    "mean": float(self.baselines.folds[name].mean()),
+                    "std": float(self.baselines.folds[name].std(ddof=1)),
                 },
-                "cv_accuracy_folds": self.baseline_folds[name].tolist(),
+                "cv_accuracy_folds": self.baselines.folds[name].tolist(),
             }
-            for name in self.baseline_folds.columns
+            for name in self.baselines.folds.columns
         ]
 
     def nested_summary(self) -> NestedSummary | None:
@@ -168,7 +172,7 @@ def run_analysis(settings: Settings, dataset: Dataset) -> Analysis:
         settings.evaluation.permutation_repeats,
         seed,
     )
-    baseline_validation, baseline_folds = baseline_accuracies(
+    baselines = baseline_accuracies(
         baseline_models(settings.evaluation.child_age, seed),
         split,
         settings.split.cv_folds,
@@ -182,8 +186,7 @@ def run_analysis(settings: Settings, dataset: Dataset) -> Analysis:
         roc_curve=roc_points(split.y_validation, probability),
         cv_scores=cv_scores,
         importance=importance,
-        baseline_validation=baseline_validation,
-        baseline_folds=baseline_folds,
+        baselines=baselines,
         nested=nested_estimate(settings, split) if settings.selection.enabled else None,
         selection=settings.selection,
     )

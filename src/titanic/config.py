@@ -12,9 +12,8 @@ import json
 import math
 import re
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import yaml
 from pydantic import (
@@ -29,8 +28,7 @@ from pydantic import (
 from titanic.errors import ConfigError, some_of
 
 
-@dataclass(frozen=True)
-class FeatureGroupInfo:
+class FeatureGroupInfo(NamedTuple):
     """One feature group: its name in ``features.include``, what it reads, makes and why."""
 
     name: str

@@ -6,6 +6,8 @@ the folds of the model itself (:func:`titanic.modeling.evaluate.cross_validation
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
@@ -111,12 +113,20 @@ def baseline_models(child_age: float, random_state: int) -> dict[str, BaseEstima
     }
 
 
+@dataclass(frozen=True)
+class BaselineScores:
+    """Held-out accuracy per baseline, and accuracy per fold (rows) and baseline (columns)."""
+
+    validation: dict[str, float]
+    folds: pd.DataFrame
+
+
 def baseline_accuracies(
     models: dict[str, BaseEstimator],
     split: Split,
     folds: int,
     random_state: int,
-) -> tuple[dict[str, float], pd.DataFrame]:
+) -> BaselineScores:
     """Score every baseline like the model: the held-out split, then the same folds.
 
     Parameters
@@ -132,8 +142,8 @@ def baseline_accuracies(
 
     Returns
     -------
-    dict, DataFrame
-        Held-out accuracy per baseline, and the accuracy per fold (rows) and baseline (columns).
+    BaselineScores
+        Held-out accuracy per baseline, and the accuracy per fold and baseline.
     """
     validation, per_fold = {}, {}
     for name, model in models.items():
@@ -148,4 +158,5 @@ def baseline_accuracies(
             cv=fold_splitter(folds, random_state),
             scoring="accuracy",
         )
-    return validation, pd.DataFrame(per_fold, index=pd.RangeIndex(1, folds + 1, name="fold"))
+    index = pd.RangeIndex(1, folds + 1, name="fold")
+    return BaselineScores(validation, pd.DataFrame(per_fold, index=index))

@@ -77,8 +77,11 @@ def nested_cross_validation(
     for train_index, test_index in outer.split(features, target):
         search = GridSearchCV(clone(estimator), grid, cv=inner, scoring="accuracy", refit=True)
         search.fit(features.iloc[train_index], target.iloc[train_index])
-        predicted = search.predict(features.iloc[test_index])
-        scores.append(float(accuracy_score(target.iloc[test_index], predicted)))
+        scores.append(
+            float(
+                accuracy_score(target.iloc[test_index], search.predict(features.iloc[test_index]))
+            )
+        )
         chosen.append(dict(search.best_params_))
     index = pd.RangeIndex(1, outer_folds + 1, name="fold")
     return NestedResult(pd.Series(scores, index=index, name="accuracy"), chosen)

@@ -309,13 +309,13 @@ MODEL_ROW = "this model"
 
 def accuracy_per_fold(analysis: Analysis) -> pd.DataFrame:
     """Return the baselines' accuracy per fold beside the model's (the same folds)."""
-    return analysis.baseline_folds.assign(**{MODEL_ROW: analysis.cv_scores["accuracy"]})
+    return analysis.baselines.folds.assign(**{MODEL_ROW: analysis.cv_scores["accuracy"]})
 
 
 def baselines_table(analysis: Analysis) -> Markdown:
     """Return the held-out and cross-validated accuracy of every baseline and of the model."""
     folds = accuracy_per_fold(analysis)
-    held_out = analysis.baseline_validation | {MODEL_ROW: analysis.metrics["accuracy"]}
+    held_out = analysis.baselines.validation | {MODEL_ROW: analysis.metrics["accuracy"]}
     rows = [
         {
             "predictor": name,
