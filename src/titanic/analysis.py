@@ -101,7 +101,10 @@ class Analysis:
         return {
             "accuracy": {"mean": self.nested.mean, "std": self.nested.std},
             "folds": self.nested.scores.tolist(),
-            "chosen": self.nested.chosen,
+            "chosen": [  # model keys, as in selection.grid: max_depth, not classifier__max_depth
+                {key.split("__")[-1]: value for key, value in choice.items()}
+                for choice in self.nested.chosen
+            ],
             "inner_folds": self.selection.inner_folds,
             "n_estimators": self.selection.n_estimators,
             "grid": self.selection.grid,
