@@ -18,6 +18,7 @@ TINY_MODEL = {
     "model": {"n_estimators": 10, "max_depth": 4},
     "split": {"cv_folds": 2},
     "evaluation": {"permutation_repeats": 1},
+    "selection": {"n_estimators": 5},
 }
 
 # 20 passengers covering the awkward cases: missing Age, missing Embarked, rare and French

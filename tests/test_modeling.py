@@ -25,7 +25,12 @@ from titanic.modeling.train import build_model, fit_model, split_train_validatio
 
 from .conftest import REPO_ROOT
 
-TINY = ["model.n_estimators=15", "split.cv_folds=3", "evaluation.permutation_repeats=2"]
+TINY = [
+    "model.n_estimators=15",
+    "split.cv_folds=3",
+    "evaluation.permutation_repeats=2",
+    "selection.n_estimators=5",
+]
 
 
 @pytest.fixture(scope="module")

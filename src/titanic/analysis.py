@@ -13,10 +13,24 @@ from pathlib import Path
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from titanic.config import Settings
+from titanic.config import SelectionSettings, Settings
 from titanic.dataset import TARGET, Dataset, split_features_target
 from titanic.features import raw_columns
-from titanic.metrics import METRIC_NAMES, Importance, MetricsDocument, MetricsSummary
+from titanic.metrics import (
+    METRIC_NAMES,
+    BaselineScore,
+    Gain,
+    Importance,
+    MetricsDocument,
+    MetricsSummary,
+    NestedSummary,
+)
+from titanic.modeling.baselines import (
+    RULE_NAMES,
+    BaselineScores,
+    baseline_accuracies,
+    baseline_models,
+)
 from titanic.modeling.evaluate import (
     classification_metrics,
     confusion,
@@ -26,6 +40,7 @@ from titanic.modeling.evaluate import (
     summarise_cross_validation,
 )
 from titanic.modeling.predict import predict_survival
+from titanic.modeling.selection import NestedResult, grid_for_pipeline, nested_cross_validation
 from titanic.modeling.train import (
     Split,
     build_model,
@@ -49,6 +64,51 @@ class Analysis:
     roc_curve: pd.DataFrame
     cv_scores: pd.DataFrame
     importance: pd.DataFrame
+    baselines: BaselineScores
+    nested: NestedResult | None
+    selection: SelectionSettings
+
+    def best_rule(self) -> str:
+        """Return the rule (not the seed model) with the best mean accuracy across the folds."""
+        rules = [name for name in self.baselines.folds.columns if name in RULE_NAMES]
+        return str(self.baselines.folds[rules].mean().idxmax())
+
+    def gain_over_best_rule(self) -> Gain:
+        """Return the model's accuracy minus the best rule's, fold by fold: mean and std."""
+        rule = self.best_rule()
+        gains = self.cv_scores["accuracy"] - self.baselines.folds[rule]
+        return {"rule": rule, "mean": float(gains.mean()), "std": float(gains.std(ddof=1))}
+
+    def baselines_summary(self) -> list[BaselineScore]:
+        """Return each baseline's held-out accuracy and its accuracy across the folds."""
+        return [
+            {
+                "name": str(name),
+                "validation_accuracy": self.baselines.validation[name],
+                "cv_accuracy": {
+                    "mean": float(self.baselines.folds[name].mean()),
+                    "std": float(self.baselines.folds[name].std(ddof=1)),
+                },
+                "cv_accuracy_folds": self.baselines.folds[name].tolist(),
+            }
+            for name in self.baselines.folds.columns
+        ]
+
+    def nested_summary(self) -> NestedSummary | None:
+        """Return the nested cross-validation's outcome, or None when it was switched off."""
+        if self.nested is None:
+            return None
+        return {
+            "accuracy": {"mean": self.nested.mean, "std": self.nested.std},
+            "folds": self.nested.scores.tolist(),
+            "chosen": [  # model keys, as in selection.grid: max_depth, not classifier__max_depth
+                {key.split("__")[-1]: value for key, value in choice.items()}
+                for choice in self.nested.chosen
+            ],
+            "inner_folds": self.selection.inner_folds,
+            "n_estimators": self.selection.n_estimators,
+            "grid": self.selection.grid,
+        }
 
     def summary(self) -> MetricsSummary:
         """Return the validation metrics, CV summary and confusion matrix as JSON-ready values."""
@@ -72,6 +132,9 @@ class Analysis:
                 )
             ],
             "rows": {"train": len(self.split.x_train), "validation": len(self.split.x_validation)},
+            "baselines": self.baselines_summary(),
+            "gain_over_best_rule": self.gain_over_best_rule(),
+            "nested_cross_validation": self.nested_summary(),
         }
 
 
@@ -118,6 +181,12 @@ def run_analysis(settings: Settings, dataset: Dataset) -> Analysis:
         seed,
         n_jobs=settings.model.n_jobs,
     )
+    baselines = baseline_accuracies(
+        baseline_models(settings.evaluation.child_age, seed),
+        split,
+        settings.split.cv_folds,
+        seed,
+    )
     return Analysis(
         split=split,
         model=model,
@@ -126,6 +195,34 @@ def run_analysis(settings: Settings, dataset: Dataset) -> Analysis:
         roc_curve=roc_points(split.y_validation, probability),
         cv_scores=cv_scores,
         importance=importance,
+        baselines=baselines,
+        nested=nested_estimate(settings, split) if settings.selection.enabled else None,
+        selection=settings.selection,
+    )
+
+
+def nested_estimate(settings: Settings, split: Split) -> NestedResult:
+    """Nested cross-validation of the model on the training rows, over ``selection.grid``.
+
+    The outer folds are the plain cross-validation's; the forests have
+    ``selection.n_estimators`` trees.
+    """
+    seed = settings.random_state
+    model = settings.model.model_copy(update={"n_estimators": settings.selection.n_estimators})
+    logger.info(
+        "nested cross-validation: %d outer x %d inner folds over %s",
+        settings.split.cv_folds,
+        settings.selection.inner_folds,
+        settings.selection.grid,
+    )
+    return nested_cross_validation(
+        build_model(settings.features, model, seed),
+        grid_for_pipeline(settings.selection.grid),
+        split.x_train,
+        split.y_train,
+        settings.split.cv_folds,
+        settings.selection.inner_folds,
+        seed,
     )
 
 

@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Hashable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import yaml
 from pydantic import (
@@ -27,10 +27,73 @@ from pydantic import (
 
 from titanic.errors import ConfigError, some_of
 
-FEATURE_GROUPS = ("title", "sex", "pclass", "age", "fare", "family", "port", "cabin", "ticket")
-FeatureGroup = Literal[
-    "title", "sex", "pclass", "age", "fare", "family", "port", "cabin", "ticket"
-]
+
+class FeatureGroupInfo(NamedTuple):
+    """One feature group: its name in ``features.include``, what it reads, makes and why."""
+
+    name: str
+    columns: tuple[str, ...]
+    features: str
+    why: str
+
+
+# The single registry of feature groups, in pipeline order: config's validation, the pipeline's
+# columns (titanic.features), the report's feature table and README's table all derive from it.
+FEATURE_REGISTRY: tuple[FeatureGroupInfo, ...] = (
+    FeatureGroupInfo(
+        "title",
+        ("Name",),
+        "title (Mr, Mrs, Miss, Master; titles seen fewer than `rare_title_min_count` times"
+        " become Rare)",
+        'carries sex, age and status at once: "Master" marks boys',
+    ),
+    FeatureGroupInfo("sex", ("Sex",), "male", "the strongest single predictor"),
+    FeatureGroupInfo("pclass", ("Pclass",), "class 1-3", "wealth, and cabins nearer the boats"),
+    FeatureGroupInfo(
+        "age",
+        ("Age",),
+        "age, median-imputed, plus a was-missing indicator",
+        "children first; a missing age is itself informative",
+    ),
+    FeatureGroupInfo("fare", ("Fare",), "fare, median-imputed", "wealth, beyond the class"),
+    FeatureGroupInfo(
+        "family",
+        ("SibSp", "Parch"),
+        "both counts, family size, travels alone",
+        "families stayed together in the evacuation",
+    ),
+    FeatureGroupInfo(
+        "port",
+        ("Embarked",),
+        "port (most frequent when missing), one-hot",
+        "differences in class mix between ports",
+    ),
+    FeatureGroupInfo(
+        "cabin",
+        ("Cabin",),
+        "deck letter (U when unknown), rare decks grouped",
+        "a known cabin goes with first class",
+    ),
+    FeatureGroupInfo(
+        "ticket",
+        ("Ticket",),
+        "passengers sharing the ticket (among training rows), letter prefix",
+        "groups travelling together",
+    ),
+    FeatureGroupInfo(
+        "group_survival",
+        ("Name", "Ticket", "Fare"),
+        "survival rate of the other labelled passengers on the same ticket (else the same"
+        " surname and fare), learned from training labels, never the passenger's own;"
+        " whether there is one",
+        "companions largely shared a fate",
+    ),
+)
+FEATURE_GROUPS = tuple(group.name for group in FEATURE_REGISTRY)
+if TYPE_CHECKING:
+    FeatureGroup = str
+else:  # pydantic checks every name against the registry, one error per bad item
+    FeatureGroup = Literal[FEATURE_GROUPS]
 
 
 # train.csv is 61 kB: 100 MB and two minutes leave a wide margin for a bigger or slower copy,
@@ -123,9 +186,55 @@ class ModelSettings(_Section):
 
 
 class EvaluationSettings(_Section):
-    """Permutation importance."""
+    """Permutation importance and the baselines."""
 
     permutation_repeats: int = Field(ge=1, le=100)
+    # "Women and children first": a passenger younger than this counts as a child.
+    child_age: float = Field(gt=0, le=100)
+
+
+# The forest's hyper-parameters that selection.grid may search.
+SEARCHABLE = ("max_depth", "min_samples_split", "min_samples_leaf", "max_features", "criterion")
+# A valid forest into which each grid value is put, so that it is checked as model.<key> is.
+_SEARCH_TEMPLATE: dict[str, Any] = {
+    "n_estimators": 1, "max_depth": None, "min_samples_split": 2, "min_samples_leaf": 1,
+    "max_features": "sqrt", "criterion": "gini", "class_weight": None, "n_jobs": 1,
+}  # fmt: skip
+
+
+class SelectionSettings(_Section):
+    """Nested cross-validation: inner folds choose from ``grid``, the outer folds score it.
+
+    The outer folds are the plain cross-validation's (``split.cv_folds``); every setting of
+    ``model`` that the grid does not name is kept, except the number of trees (``n_estimators``
+    here), fewer to keep the search affordable.
+    """
+
+    enabled: bool
+    inner_folds: int = Field(ge=2, le=10)
+    n_estimators: int = Field(gt=0, le=5000)
+    grid: dict[str, list[Any]] = Field(min_length=1)
+
+    @field_validator("grid")
+    @classmethod
+    def _grid_values(cls, value: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        problems = [
+            f"{key}: not searchable (searchable: {', '.join(SEARCHABLE)})"
+            for key in value
+            if key not in SEARCHABLE
+        ]
+        problems += [
+            f"{key}: give at least one value" for key, values in value.items() if not values
+        ]
+        for key, values in value.items():
+            for item in values if key in SEARCHABLE else ():
+                try:
+                    ModelSettings.model_validate(_SEARCH_TEMPLATE | {key: item})
+                except ValidationError as error:
+                    problems.append(f"{key}: {item!r}: {error.errors()[0]['msg']}")
+        if problems:
+            raise ValueError(some_of(problems, separator="; "))
+        return value
 
 
 VARIANT_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+=-]*$"
@@ -315,6 +424,7 @@ class Settings(_Section):
     features: FeatureSettings
     model: ModelSettings
     evaluation: EvaluationSettings
+    selection: SelectionSettings
     random_state: int = Field(ge=0, le=2**32 - 1)
     output_dir: str = Field(min_length=1)
     variants: VariantSettings = Field(default_factory=VariantSettings)

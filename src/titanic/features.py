@@ -15,7 +15,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from titanic.config import FeatureSettings
+from titanic.config import FEATURE_REGISTRY, FeatureSettings
 
 RARE_TITLE = "Rare"
 UNKNOWN_DECK = "U"
@@ -156,6 +156,86 @@ class TicketFeatures(TransformerMixin, BaseEstimator):
         return np.asarray(["ticket_frequency", "ticket_has_prefix"], dtype=object)
 
 
+def surname(names: pd.Series) -> pd.Series:
+    """Return the surname in ``"Surname, Title. Given names"`` (what comes before the comma)."""
+    return names.astype(str).str.split(",", n=1).str[0].str.strip().str.lower()
+
+
+class GroupSurvival(TransformerMixin, BaseEstimator):
+    """Survival rate of a passenger's companions, learned from training labels only.
+
+    Companions are the passengers on the same ticket or, when no other labelled passenger
+    shares it, with the same surname and fare. ``fit`` counts the survivors per group among the
+    training rows. ``fit_transform`` (what a Pipeline calls on the training rows) leaves each
+    row's own label out of its group (leave-one-out), so no row describes itself; ``transform``
+    (held-out rows, folds, new passengers) uses every training label of the group.
+
+    Parameters
+    ----------
+    prior : float, default=0.5
+        ``group_survival`` of a passenger without labelled companions.
+
+    Attributes
+    ----------
+    ticket_stats_, family_stats_ : dict
+        Per group key, the number of training survivors and of training rows.
+    """
+
+    def __init__(self, prior: float = 0.5):
+        self.prior = prior
+
+    @staticmethod
+    def _keys(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+        tickets = frame.iloc[:, 1].astype(str).str.strip()
+        fares = pd.to_numeric(frame.iloc[:, 2], errors="coerce").round(2).astype(str)
+        return tickets, surname(frame.iloc[:, 0]) + "|" + fares
+
+    def fit(self, X, y=None):  # noqa: N803
+        """Count survivors and rows per ticket and per surname and fare among training rows."""
+        if y is None:
+            raise ValueError("GroupSurvival learns from the labels: fit it with y")
+        frame = _as_frame(self, X, reset=True)
+        labels = pd.Series(np.asarray(y, dtype=float), index=frame.index)
+        tickets, families = self._keys(frame)
+        self.ticket_stats_ = {
+            key: (float(group.sum()), int(group.size)) for key, group in labels.groupby(tickets)
+        }
+        self.family_stats_ = {
+            key: (float(group.sum()), int(group.size)) for key, group in labels.groupby(families)
+        }
+        return self
+
+    def _encode(self, frame: pd.DataFrame, own: np.ndarray | None) -> np.ndarray:
+        tickets, families = self._keys(frame)
+        rates, known = [], []
+        own_labels = np.zeros(len(frame)) if own is None else own
+        counted = 0 if own is None else 1
+        for ticket, family, label in zip(tickets, families, own_labels, strict=True):
+            survivors, size = self.ticket_stats_.get(ticket, (0.0, 0))
+            if size - counted < 1:
+                survivors, size = self.family_stats_.get(family, (0.0, 0))
+            others = size - counted
+            known.append(float(others >= 1))
+            rates.append((survivors - label * counted) / others if others >= 1 else self.prior)
+        return np.column_stack([np.asarray(rates, dtype=float), np.asarray(known, dtype=float)])
+
+    def fit_transform(self, X, y=None, **fit_params):  # noqa: N803
+        """Fit, then encode the training rows, each without its own label (leave-one-out)."""
+        del fit_params
+        self.fit(X, y)
+        return self._encode(_as_frame(self, X, reset=False), np.asarray(y, dtype=float))
+
+    def transform(self, X):  # noqa: N803
+        """Return ``group_survival`` and ``group_known`` from the training labels."""
+        check_is_fitted(self)
+        return self._encode(_as_frame(self, X, reset=False), None)
+
+    def get_feature_names_out(self, input_features=None):
+        """Return ``["group_survival", "group_known"]``."""
+        del input_features
+        return np.asarray(["group_survival", "group_known"], dtype=object)
+
+
 def _one_hot(min_frequency: int | None = None) -> OneHotEncoder:
     return OneHotEncoder(
         handle_unknown="infrequent_if_exist" if min_frequency else "ignore",
@@ -165,29 +245,26 @@ def _one_hot(min_frequency: int | None = None) -> OneHotEncoder:
 
 
 def feature_branches(features: FeatureSettings) -> dict[str, tuple[object, list[str]]]:
-    """Return every feature group's transformer and the raw columns it reads."""
+    """Return every feature group's transformer and the raw columns it reads (the registry's)."""
+    transformers: dict[str, object] = {
+        "title": make_pipeline(
+            TitleExtractor(min_count=features.rare_title_min_count), _one_hot()
+        ),
+        "sex": OneHotEncoder(drop="if_binary", sparse_output=False),
+        "pclass": "passthrough",
+        "age": SimpleImputer(strategy="median", add_indicator=True),
+        "fare": SimpleImputer(strategy="median"),
+        "family": ColumnTransformer(
+            [("counts", "passthrough", [0, 1]), ("size", FamilySize(), [0, 1])],
+            verbose_feature_names_out=False,
+        ),
+        "port": make_pipeline(SimpleImputer(strategy="most_frequent"), _one_hot()),
+        "cabin": make_pipeline(CabinDeck(), _one_hot(min_frequency=10)),
+        "ticket": TicketFeatures(),
+        "group_survival": GroupSurvival(),
+    }
     return {
-        "title": (
-            make_pipeline(TitleExtractor(min_count=features.rare_title_min_count), _one_hot()),
-            ["Name"],
-        ),
-        "sex": (OneHotEncoder(drop="if_binary", sparse_output=False), ["Sex"]),
-        "pclass": ("passthrough", ["Pclass"]),
-        "age": (SimpleImputer(strategy="median", add_indicator=True), ["Age"]),
-        "fare": (SimpleImputer(strategy="median"), ["Fare"]),
-        "family": (
-            ColumnTransformer(
-                [("counts", "passthrough", [0, 1]), ("size", FamilySize(), [0, 1])],
-                verbose_feature_names_out=False,
-            ),
-            ["SibSp", "Parch"],
-        ),
-        "port": (
-            make_pipeline(SimpleImputer(strategy="most_frequent"), _one_hot()),
-            ["Embarked"],
-        ),
-        "cabin": (make_pipeline(CabinDeck(), _one_hot(min_frequency=10)), ["Cabin"]),
-        "ticket": (TicketFeatures(), ["Ticket"]),
+        group.name: (transformers[group.name], list(group.columns)) for group in FEATURE_REGISTRY
     }
 
 

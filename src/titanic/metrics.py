@@ -8,7 +8,7 @@ This module imports neither pandas nor scikit-learn, so a cached sweep can read 
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NotRequired, TypeVar
 
 from pydantic import AfterValidator, TypeAdapter
 from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
@@ -63,8 +63,40 @@ class RowCounts(TypedDict):
     validation: int
 
 
+class BaselineScore(TypedDict):
+    """Accuracy of one baseline on the model's held-out split and on its folds."""
+
+    name: str
+    validation_accuracy: float
+    cv_accuracy: MeanStd
+    cv_accuracy_folds: list[float]
+
+
+class Gain(TypedDict):
+    """The model's accuracy minus the best rule's, fold by fold (same folds): mean and std."""
+
+    rule: str
+    mean: float
+    std: float
+
+
+class NestedSummary(TypedDict):
+    """Nested cross-validation: outer-fold accuracies and the setting each inner search chose."""
+
+    accuracy: MeanStd
+    folds: list[float]
+    chosen: list[dict[str, Any]]
+    inner_folds: int
+    n_estimators: int
+    grid: dict[str, list[Any]]
+
+
 class MetricsSummary(TypedDict):
-    """The ``metrics`` field of metrics.json, keyed by metric name where it is per metric."""
+    """The ``metrics`` field of metrics.json, keyed by metric name where it is per metric.
+
+    ``baselines`` and ``gain_over_best_rule`` are absent from files written before they
+    existed; ``nested_cross_validation`` is null when ``selection.enabled`` is false.
+    """
 
     validation: PerMetric[float]
     cross_validation: PerMetric[MeanStd]
@@ -72,6 +104,9 @@ class MetricsSummary(TypedDict):
     confusion_matrix: ConfusionMatrix
     permutation_importance: list[Importance]
     rows: RowCounts
+    baselines: NotRequired[list[BaselineScore]]
+    gain_over_best_rule: NotRequired[Gain]
+    nested_cross_validation: NotRequired[NestedSummary | None]
 
 
 class MetricsDocument(TypedDict):

@@ -143,3 +143,16 @@ def importance_plot(importance: pd.DataFrame) -> Figure:
     axes.axvline(0, color="grey", linewidth=0.8)
     axes.set_xlabel("drop in accuracy when the column is shuffled")
     return figure
+
+
+def baselines_plot(folds: pd.DataFrame, model_name: str) -> Figure:
+    """Accuracy per fold of each baseline and of the model (same folds), mean marked."""
+    figure, axes = _new_figure((6.4, 0.45 * len(folds.columns) + 1.2))
+    positions = np.arange(len(folds.columns))[::-1]
+    for position, name in zip(positions, folds.columns, strict=True):
+        colour = SURVIVED_COLOUR if name == model_name else NEUTRAL_COLOUR
+        axes.scatter(folds[name], np.full(len(folds), position), color=colour, alpha=0.6)
+        axes.vlines(folds[name].mean(), position - 0.3, position + 0.3, color=colour, linewidth=2)
+    axes.set_yticks(positions, folds.columns)
+    axes.set_xlabel("accuracy per cross-validation fold (bar: mean)")
+    return figure

@@ -59,6 +59,11 @@ def roc_points(y_true: pd.Series, y_probability: np.ndarray) -> pd.DataFrame:
     )
 
 
+def fold_splitter(folds: int, random_state: int) -> StratifiedKFold:
+    """Return the stratified, shuffled folds that the model, the baselines and nested CV share."""
+    return StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
+
+
 def cross_validation_scores(
     pipeline: Pipeline,
     features: pd.DataFrame,
@@ -78,7 +83,7 @@ def cross_validation_scores(
     DataFrame
         One row per fold, one column per metric in :data:`CV_SCORERS`.
     """
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
+    splitter = fold_splitter(folds, random_state)
     results = cross_validate(
         clone(pipeline), features, target, cv=splitter, scoring=CV_SCORERS, n_jobs=n_jobs
     )

@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from titanic.config import Settings, dump_settings, load_settings, report_overrides
+from titanic.config import (
+    FEATURE_REGISTRY,
+    Settings,
+    dump_settings,
+    load_settings,
+    report_overrides,
+)
 from titanic.dataset import ID_COLUMN, TARGET
 from titanic.provenance import git_state, package_versions, utc_timestamp
 
@@ -281,6 +287,97 @@ def metrics_table(analysis: Analysis) -> Markdown:
         for name, value in analysis.metrics.items()
     ]
     return markdown_table(pd.DataFrame(rows))
+
+
+def feature_groups_table(settings: Settings) -> Markdown:
+    """Return every feature group of the registry: what it reads and makes, why, whether used."""
+    rows = [
+        {
+            "group": group.name,
+            "reads": ", ".join(group.columns),
+            "feature(s)": group.features.replace("`", ""),
+            "why": group.why,
+            "used": "yes" if group.name in settings.features.include else "no",
+        }
+        for group in FEATURE_REGISTRY
+    ]
+    return markdown_table(pd.DataFrame(rows))
+
+
+MODEL_ROW = "this model"
+
+
+def accuracy_per_fold(analysis: Analysis) -> pd.DataFrame:
+    """Return the baselines' accuracy per fold beside the model's (the same folds)."""
+    return analysis.baselines.folds.assign(**{MODEL_ROW: analysis.cv_scores["accuracy"]})
+
+
+def baselines_table(analysis: Analysis) -> Markdown:
+    """Return the held-out and cross-validated accuracy of every baseline and of the model."""
+    folds = accuracy_per_fold(analysis)
+    held_out = analysis.baselines.validation | {MODEL_ROW: analysis.metrics["accuracy"]}
+    rows = [
+        {
+            "predictor": name,
+            "held-out accuracy": held_out[name],
+            "cross-validation mean": folds[name].mean(),
+            "cross-validation std": folds[name].std(ddof=1),
+        }
+        for name in folds.columns
+    ]
+    return markdown_table(pd.DataFrame(rows), dict.fromkeys(list(rows[0])[1:], "{:.1%}"))
+
+
+def gain_sentence(analysis: Analysis) -> Markdown:
+    """Return how much the model adds over the best rule, fold by fold, with the spread."""
+    gain = analysis.gain_over_best_rule()
+    folds = len(analysis.cv_scores)
+    return Markdown(
+        f"The best one-line rule is **{gain['rule']}**. On the same {folds} folds, the model's"
+        f" accuracy is **{100 * gain['mean']:+.1f} points** above the rule's (standard"
+        f" deviation across folds {100 * gain['std']:.1f} points): that is what the forest adds"
+        " over the rule."
+    )
+
+
+def estimates_table(analysis: Analysis) -> Markdown:
+    """Return the held-out, plain cross-validated and nested accuracy, with their spread."""
+    cv = analysis.cv_scores["accuracy"]
+    rows = [
+        {"estimate": "held-out split", "accuracy": analysis.metrics["accuracy"], "std": "",
+         "choice of hyper-parameters": "fixed in params.yaml"},
+        {"estimate": "plain cross-validation", "accuracy": cv.mean(),
+         "std": f"{cv.std(ddof=1):.1%}", "choice of hyper-parameters": "fixed in params.yaml"},
+    ]  # fmt: skip
+    if analysis.nested is not None:
+        grid = ", ".join(f"{key} in {values}" for key, values in analysis.selection.grid.items())
+        rows.append(
+            {"estimate": "nested cross-validation", "accuracy": analysis.nested.mean,
+             "std": f"{analysis.nested.std:.1%}",
+             "choice of hyper-parameters": f"inner folds choose {grid}"}
+        )  # fmt: skip
+    return markdown_table(pd.DataFrame(rows), {"accuracy": "{:.1%}"})
+
+
+def nested_sentence(analysis: Analysis) -> Markdown:
+    """Return the accuracy to expect on new passengers, or say that nested CV was skipped."""
+    if analysis.nested is None:
+        return Markdown(
+            "Nested cross-validation was switched off (`selection.enabled: false`): the"
+            " cross-validated accuracy above is the estimate, slightly optimistic."
+        )
+    chosen = [
+        ", ".join(f"{key.split('__')[-1]} {value}" for key, value in choice.items())
+        for choice in analysis.nested.chosen
+    ]
+    folds, inner = len(analysis.nested.scores), analysis.selection.inner_folds
+    return Markdown(
+        f"**Accuracy to expect on new passengers: {analysis.nested.mean:.1%}** (standard"
+        f" deviation {analysis.nested.std:.1%} across {folds} outer folds). In each outer"
+        f" fold, {inner} inner folds of its training part chose the hyper-parameters"
+        f" ({'; '.join(chosen)}), with forests of {analysis.selection.n_estimators} trees to keep"
+        " the search cheap; the outer fold, which the choice never saw, scored it."
+    )
 
 
 def importance_sentence(analysis: Analysis, count: int = 3) -> str:

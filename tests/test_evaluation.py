@@ -1,0 +1,181 @@
+"""Baselines, the group-survival feature, nested cross-validation, the feature-group registry."""
+
+import re
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import StratifiedKFold
+
+from tests.conftest import REPO_ROOT
+from titanic.config import FEATURE_REGISTRY, load_settings
+from titanic.dataset import split_features_target
+from titanic.errors import ConfigError
+from titanic.features import GroupSurvival, feature_branches
+from titanic.modeling.baselines import RuleClassifier, baseline_accuracies, baseline_models
+from titanic.modeling.selection import nested_cross_validation
+from titanic.modeling.train import Split
+
+GROUP_COLUMNS = ["Name", "Ticket", "Fare"]
+
+
+def _accuracy(model, frame: pd.DataFrame) -> float:
+    features, target = split_features_target(frame)
+    fitted = model.fit(features, target)
+    return float((fitted.predict(features) == target.to_numpy()).mean())
+
+
+def test_rules_on_the_fixture_match_a_hand_count(passengers):
+    # The fixture's 11 women all survived and its 9 men all died; the only male child is
+    # Master Gosta Palsson, aged 2, who died.
+    models = baseline_models(child_age=13, random_state=0)
+    assert _accuracy(models["majority class"], passengers) == 11 / 20  # everyone survives
+    assert _accuracy(models["gender rule"], passengers) == 20 / 20
+    assert _accuracy(models["women and children first"], passengers) == 19 / 20
+    # A child must be younger than child_age: at 2 years, Gosta is not a child under 2.
+    assert _accuracy(RuleClassifier("women_and_children", child_age=2), passengers) == 1.0
+    # An unknown age counts as an adult: Moran and Saundercock (Age missing) still die.
+    features, _ = split_features_target(passengers)
+    predicted = RuleClassifier("women_and_children", child_age=99).fit(features).predict(features)
+    assert predicted[passengers["Age"].isna().to_numpy()].tolist() == [0, 0]
+
+
+def test_baselines_are_scored_on_the_models_split_and_folds(passengers):
+    features, target = split_features_target(passengers)
+    validation_rows = [1, 4, 9, 10]  # three women who survived, a man who died
+    train = features.index.difference(validation_rows)
+    split = Split(
+        features.loc[train], features.loc[validation_rows], target.loc[train],
+        target.loc[validation_rows],
+    )  # fmt: skip
+    models = {"wc": RuleClassifier("women_and_children", child_age=13)}
+    scores = baseline_accuracies(models, split, folds=2, random_state=3)
+    assert scores.validation["wc"] == 4 / 4
+    # In training, the rule errs only on the boy Gosta (row 7): in whichever fold holds him.
+    splitter = StratifiedKFold(n_splits=2, shuffle=True, random_state=3)
+    boy = split.x_train.index.get_loc(7)
+    expected = [
+        1 - (boy in test_index) / len(test_index)
+        for _, test_index in splitter.split(split.x_train, split.y_train)
+    ]
+    assert scores.folds["wc"].tolist() == expected
+    assert sorted(expected) == [1 - 1 / 8, 1.0]
+
+
+def _group_frame() -> tuple[pd.DataFrame, pd.Series]:
+    frame = pd.DataFrame(
+        {
+            "Name": ["Aubart, Mme. L", "Sagesser, Mlle. E", "Ward, Miss. A", "Kink, Mr. V",
+                     "Kink, Mrs. A", "Lone, Mr. X"],
+            "Ticket": ["PC 17477", "PC 17477", "PC 17477", "315151", "315152", "999"],
+            "Fare": [69.3, 69.3, 69.3, 22.0, 22.0, 7.0],
+        }
+    )  # fmt: skip
+    return frame, pd.Series([1, 1, 0, 0, 1, 1])
+
+
+def test_group_survival_never_sees_the_label_of_its_own_row():
+    frame, labels = _group_frame()
+    encoded = GroupSurvival().fit_transform(frame, labels)
+    # The other two on ticket PC 17477; the other Kink of the same fare (tickets differ).
+    assert encoded[:, 0].tolist() == [0.5, 0.5, 1.0, 1.0, 0.0, 0.5]
+    assert encoded[:, 1].tolist() == [1, 1, 1, 1, 1, 0]
+    for row in range(len(frame)):
+        flipped = labels.copy()
+        flipped.iloc[row] = 1 - flipped.iloc[row]
+        again = GroupSurvival().fit_transform(frame, flipped)
+        assert again[row, 0] == encoded[row, 0], f"row {row} sees its own label"
+
+
+def test_group_survival_of_new_rows_uses_every_training_label_of_the_group():
+    frame, labels = _group_frame()
+    fitted = GroupSurvival().fit(frame, labels)
+    new = pd.DataFrame(
+        {"Name": ["New, Mr. A", "Kink, Miss. L", "Nobody, Mr. N"],
+         "Ticket": ["PC 17477", "000", "1"], "Fare": [10.0, 22.0, 5.0]}
+    )  # fmt: skip
+    assert fitted.transform(new).tolist() == [[2 / 3, 1.0], [0.5, 1.0], [0.5, 0.0]]
+
+
+class Spy(ClassifierMixin, BaseEstimator):
+    """Predicts the majority label it was fitted on; records the rows of every fit."""
+
+    fitted_rows: ClassVar[list[set]] = []
+
+    def __init__(self, depth: int = 1):
+        self.depth = depth
+
+    def fit(self, X, y):  # noqa: N803
+        Spy.fitted_rows.append(set(X.index))
+        self.classes_ = np.array([0, 1])
+        self.label_ = int(pd.Series(y).mode().iloc[0])
+        return self
+
+    def predict(self, X):  # noqa: N803
+        return np.full(len(X), self.label_)
+
+
+def test_nested_search_never_fits_on_the_outer_test_fold(passengers):
+    features, target = split_features_target(passengers)
+    Spy.fitted_rows = []
+    result = nested_cross_validation(
+        Spy(), {"depth": [1, 2]}, features, target, outer_folds=4, inner_folds=2, random_state=5
+    )
+    per_outer = 2 * 2 + 1  # grid x inner folds, then the refit on the outer training part
+    assert len(Spy.fitted_rows) == 4 * per_outer
+    outer = StratifiedKFold(n_splits=4, shuffle=True, random_state=5)
+    for fold, (_, test_index) in enumerate(outer.split(features, target)):
+        outer_test = set(features.index[test_index])
+        for rows in Spy.fitted_rows[fold * per_outer : (fold + 1) * per_outer]:
+            assert not rows & outer_test
+    assert len(result.scores) == 4
+
+
+def test_nested_search_chooses_with_the_inner_folds(passengers):
+    features, target = split_features_target(passengers)
+    grid = {"rule": ["women_and_children", "gender"]}  # on a tie, the first wins
+    result = nested_cross_validation(
+        RuleClassifier(child_age=13), grid, features, target, 4, 2, random_state=0
+    )
+    # Only the boy Gosta (row 7) tells the rules apart: where he is in the outer training part,
+    # the inner folds see him and choose the gender rule; where he is in the outer test fold,
+    # the inner folds cannot tell, the first rule wins, and the outer fold scores its mistake.
+    outer = StratifiedKFold(n_splits=4, shuffle=True, random_state=0)
+    expected_chosen, expected_scores = [], []
+    for _, test_index in outer.split(features, target):
+        boy_held_out = 7 in features.index[test_index]
+        expected_chosen.append({"rule": "women_and_children" if boy_held_out else "gender"})
+        expected_scores.append(1 - boy_held_out / len(test_index))
+    assert result.chosen == expected_chosen
+    assert result.scores.tolist() == expected_scores
+    assert min(expected_scores) < 1  # the case where a leak would have been seen happened
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("selection.grid={n_estimators: [5]}", "n_estimators: not searchable"),
+        ("selection.grid={max_depth: [0, 4]}", "max_depth: 0"),
+        ("selection.inner_folds=1", "selection.inner_folds"),
+    ],
+)
+def test_bad_selection_settings_are_refused(override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings(REPO_ROOT / "params.yaml", overrides=[override])
+
+
+def test_readme_feature_table_is_the_registry():
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `(\w+)` \| ([^|]+) \| (.+) \|$", readme, flags=re.MULTILINE)
+    assert [(name, source.strip(), text.strip()) for name, source, text in rows] == [
+        (group.name, ", ".join(group.columns), group.features) for group in FEATURE_REGISTRY
+    ]
+
+
+def test_pipeline_reads_the_registry_columns():
+    settings = load_settings(REPO_ROOT / "params.yaml")
+    branches = feature_branches(settings.features)
+    assert list(branches) == [group.name for group in FEATURE_REGISTRY]
+    assert all(branches[g.name][1] == list(g.columns) for g in FEATURE_REGISTRY)
