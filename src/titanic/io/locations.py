@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -194,7 +195,9 @@ def resolve_location(data: DataSettings, root: Path | None = None) -> Location:
         folder = Path(source).expanduser()
         if not folder.is_absolute():
             folder = root / folder if root else folder
-        return Location(fsspec.filesystem("file"), str(folder), str(folder), "local")
+        return Location(
+            fsspec.filesystem("file"), str(folder), str(folder), "local", max_bytes=data.max_bytes
+        )
     refuse_credentials_in_url(source, "data.source")
     if protocol in {"http", "https"}:
         return Location(
@@ -303,6 +306,8 @@ def read_bytes(location: Location, name: str) -> bytes:
     url = location.url_of(name)
     logger.debug("reading %s", url)
     with storage_errors(location, url):
+        if location.kind == "local":
+            _check_local_file(Path(location.path_of(name)), url, location.max_bytes)
         if location.max_bytes is None or location.timeout_seconds is None:
             return location.filesystem.cat_file(location.path_of(name))
         return fsspec.asyn.sync(
@@ -313,6 +318,21 @@ def read_bytes(location: Location, name: str) -> bytes:
             url,
             location.max_bytes,
             location.timeout_seconds,
+        )
+
+
+def _check_local_file(path: Path, url: str, max_bytes: int | None) -> None:
+    """Refuse a pipe or a device (it may never end) and a file over ``data.max_bytes``."""
+    status = path.stat()  # FileNotFoundError and friends are translated by the caller
+    if stat.S_ISDIR(status.st_mode):
+        raise IsADirectoryError(str(path))
+    if not stat.S_ISREG(status.st_mode):
+        raise DataError("not a regular file (a pipe or a device?): give a data file", url)
+    if max_bytes is not None and status.st_size > max_bytes:
+        raise DataError(
+            f"{status.st_size} bytes, more than data.max_bytes = {max_bytes}; if the file is"
+            f" right, raise the limit, e.g. -P data.max_bytes={status.st_size}",
+            url,
         )
 
 
