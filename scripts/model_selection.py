@@ -15,8 +15,9 @@ import pandas as pd
 from sklearn.model_selection import RepeatedStratifiedKFold, cross_val_score
 
 from titanic.config import load_settings
-from titanic.dataset import load_dataset, split_features_target
+from titanic.dataset import load_dataset
 from titanic.modeling.train import build_model
+from titanic.schema import split_features_target
 
 PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 GRID = {"max_depth": [4, 6, 7, 8, None], "min_samples_leaf": [1, 2, 4]}
