@@ -14,6 +14,7 @@ from titanic.errors import ConfigError, ReportError, SweepError
 from titanic.io.output_sets import OutputSet
 from titanic.project import Project
 from titanic.sweep import cache, worker
+from titanic.sweep import run as sweep_run
 from titanic.sweep.cache import (
     cache_components,
     cache_key,
@@ -544,3 +545,21 @@ def test_only_with_many_unknown_names_shows_a_few_and_a_count(fake_project):
     assert "no variant named nope-0" in message and "and 45 more" in message
     assert "nope-49" not in message
     assert "the 3 variants are: max_depth-2, max_depth-3, max_depth-4" in message
+
+
+def test_cli_sweep_exits_1_naming_the_failed_variant(fake_project, monkeypatch):
+    render = FakeRender()
+
+    def inline_sweep(project, options, executor, observer=None):
+        del executor  # the CLI's process pool: the fake renderer runs in this process instead
+        return run_sweep(project, options, InlineExecutor(), observer, render=render)
+
+    monkeypatch.setattr(sweep_run, "run_sweep", inline_sweep)
+    result = runner.invoke(app, ["sweep", "--jobs", "1"])
+    assert result.exit_code == 1
+    assert sorted(render.calls) == ["max_depth-2", "max_depth-3", "max_depth-4"]
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("error: 1 of 3 variants failed: max_depth-3;")
+    )
