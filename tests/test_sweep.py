@@ -1,3 +1,4 @@
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -563,3 +564,14 @@ def test_cli_sweep_exits_1_naming_the_failed_variant(fake_project, monkeypatch):
         .splitlines()[-1]
         .startswith("error: 1 of 3 variants failed: max_depth-3;")
     )
+
+
+def test_tree_hash_covers_names_and_bytes_but_not_byte_code(tmp_path):
+    (tmp_path / "pkg" / "__pycache__").mkdir(parents=True)
+    (tmp_path / "pkg" / "a.py").write_bytes(b"x = 1\n")
+    (tmp_path / "pkg" / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"junk")
+    (tmp_path / "pkg" / "b.pyc").write_bytes(b"junk")
+    file_hash = hashlib.sha256(b"x = 1\n").hexdigest()
+    expected = hashlib.sha256(b"a.py\0" + file_hash.encode() + b"\n").hexdigest()
+    assert cache.tree_sha256(tmp_path / "pkg") == expected
+    assert cache.sha256_or_absent(tmp_path / "missing") == "absent"
