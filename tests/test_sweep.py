@@ -10,7 +10,7 @@ import yaml
 from typer.testing import CliRunner
 
 from titanic.cli import app
-from titanic.config import load_settings
+from titanic.config import DataSettings, load_settings
 from titanic.errors import ConfigError, ReportError, SweepError
 from titanic.io.output_sets import OutputSet
 from titanic.project import Project
@@ -575,3 +575,21 @@ def test_tree_hash_covers_names_and_bytes_but_not_byte_code(tmp_path):
     expected = hashlib.sha256(b"a.py\0" + file_hash.encode() + b"\n").hexdigest()
     assert cache.tree_sha256(tmp_path / "pkg") == expected
     assert cache.sha256_or_absent(tmp_path / "missing") == "absent"
+
+
+def test_the_cache_key_is_the_sha256_of_sorted_compact_json():
+    components = {"b": [2, 3], "a": {"y": 1, "x": "é"}}
+    canonical = '{"a":{"x":"\\u00e9","y":1},"b":[2,3]}'
+    assert cache_key(components) == hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def test_data_fingerprint_reads_a_relative_source_from_the_project_root(tmp_path, monkeypatch):
+    (tmp_path / "project" / "data").mkdir(parents=True)
+    (tmp_path / "project" / "data" / "train.csv").write_bytes(b"train bytes")
+    (tmp_path / "project" / "data" / "test.csv").write_bytes(b"test bytes")
+    monkeypatch.chdir(tmp_path)
+    data = DataSettings(source="data", train_file="train.csv", test_file="test.csv")
+    assert data_fingerprint(data, tmp_path / "project") == {
+        "train.csv": hashlib.sha256(b"train bytes").hexdigest(),
+        "test.csv": hashlib.sha256(b"test bytes").hexdigest(),
+    }
