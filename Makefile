@@ -10,7 +10,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help setup system-deps report run predict sweep test test-fast lint format benchmark clean
+.PHONY: help setup system-deps report run predict sweep test test-fast lint format mutation benchmark clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -52,6 +52,11 @@ lint: $(VENV)/.synced ## ruff (lint and format check), pylint and mypy
 	$(BIN)/ruff format --check .
 	$(BIN)/pylint src/titanic main.py
 	$(BIN)/mypy
+
+mutation: $(VENV)/.synced ## Mutation testing (mutmut) of config, features, modeling, analysis, sweep cache
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut export-cicd-stats
+	@cat mutants/mutmut-cicd-stats.json; echo
 
 format: $(VENV)/.synced ## Format the code with ruff
 	$(BIN)/ruff check --fix .

@@ -15,10 +15,11 @@ from pathlib import Path
 from sklearn.model_selection import GridSearchCV
 
 from titanic.config import FEATURE_GROUPS, load_settings
-from titanic.dataset import load_dataset, split_features_target
+from titanic.dataset import load_dataset
 from titanic.modeling.evaluate import fold_splitter
 from titanic.modeling.selection import grid_for_pipeline, nested_cross_validation
 from titanic.modeling.train import build_model
+from titanic.schema import split_features_target
 
 PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 GRID = {"max_depth": [4, 6, 8, None], "min_samples_leaf": [1, 4]}

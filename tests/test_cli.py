@@ -236,3 +236,16 @@ def test_data_that_lies_is_one_line(project, data_copy, train, fragment):
     result = invoke("run", "-P", f"data.source={data_copy}")
     assert_one_line_error(result, f"{path}: {fragment}")
     assert not (project / "_output").exists()
+
+
+def test_quiet_leaves_only_errors_on_stderr(project):
+    loud = invoke("-v", "data", "push", "--to", str(project / "loud"))
+    assert loud.exit_code == 0, loud.output
+    assert loud.stderr.startswith("INFO") and "uploading" in loud.stderr
+    quiet = invoke("-v", "-q", "data", "push", "--to", str(project / "quiet"))
+    assert quiet.exit_code == 0, quiet.output
+    assert (project / "quiet" / "train.csv").is_file()
+    assert quiet.stderr == ""
+    failed = invoke("-q", "run", "-P", "model.n_estimators=0")
+    assert failed.exit_code == 1
+    assert failed.stderr.startswith("error: invalid parameters: model.n_estimators")

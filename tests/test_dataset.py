@@ -5,13 +5,9 @@ import pandas as pd
 import pytest
 
 from titanic.config import DataSettings
-from titanic.dataset import (
-    FEATURE_COLUMNS,
-    load_dataset,
-    parse_table,
-    validate_table,
-)
+from titanic.dataset import load_dataset, parse_table, validate_table
 from titanic.errors import DataError
+from titanic.schema import FEATURE_COLUMNS
 
 
 def local(folder, **extra) -> DataSettings:

@@ -11,12 +11,12 @@ from sklearn.model_selection import StratifiedKFold
 
 from tests.conftest import REPO_ROOT
 from titanic.config import FEATURE_REGISTRY, load_settings
-from titanic.dataset import split_features_target
 from titanic.errors import ConfigError
 from titanic.features import GroupSurvival, feature_branches
 from titanic.modeling.baselines import RuleClassifier, baseline_accuracies, baseline_models
 from titanic.modeling.selection import nested_cross_validation
 from titanic.modeling.train import Split
+from titanic.schema import split_features_target
 
 GROUP_COLUMNS = ["Name", "Ticket", "Fare"]
 

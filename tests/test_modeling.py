@@ -1,5 +1,7 @@
 import json
 import math
+import subprocess
+import sys
 from dataclasses import replace
 
 import numpy as np
@@ -11,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 
 from titanic.analysis import fit_on_all_rows, run_analysis
 from titanic.config import SplitSettings, load_settings
-from titanic.dataset import load_dataset, split_features_target
+from titanic.dataset import load_dataset
 from titanic.errors import DataError
 from titanic.metrics import parse_document
 from titanic.modeling.evaluate import (
@@ -22,6 +24,7 @@ from titanic.modeling.evaluate import (
 )
 from titanic.modeling.predict import predict_survival, submission_frame
 from titanic.modeling.train import build_model, fit_model, split_train_validation
+from titanic.schema import split_features_target
 
 from .conftest import REPO_ROOT
 
@@ -215,3 +218,15 @@ def test_one_class_short_of_the_folds_is_refused_and_enough_rows_pass(settings, 
     with pytest.raises(DataError, match="needs at least 4 rows .*, class 1 has 3$"):
         run_analysis(settings, small_dataset(dataset, survivors=3, victims=40))
     assert run_analysis(settings, small_dataset(dataset, survivors=4, victims=40)).model
+
+
+def test_importing_prediction_loads_no_storage_client():
+    code = (
+        "import sys, titanic.modeling.predict, titanic.modeling.train\n"
+        "loaded = {name.split('.')[0] for name in sys.modules}\n"
+        "print(sorted(loaded & {'botocore', 'aiohttp', 's3fs', 'fsspec'}))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert completed.stdout.strip() == "[]"

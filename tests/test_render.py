@@ -498,3 +498,32 @@ def test_every_report_parameter_works_with_quarto_render_p(tmp_path, kaggle_dir)
     assert parameters["random_state"] == 5
     assert parameters["evaluation"]["permutation_repeats"] == 2
     assert parameters["data"]["source"] == str(kaggle_dir)
+
+
+TINY_REPORT = (
+    '```{python}\n#| tags: [parameters]\nparams_file = "params.yaml"\noverrides = []\n'
+    "output_dir = None\n```\n\nA cell that works:\n\n```{python}\nanswer = 42\n```\n\n"
+    'A cell that raises:\n\n```{python}\nraise ValueError("on purpose")\n```\n\n'
+    'A cell after it:\n\n```{python}\nopen("after.txt", "w").close()\n```\n'
+)
+
+
+def test_a_cell_that_raises_stops_a_tiny_render(project, tmp_path):
+    report = project / "tiny.qmd"
+    report.write_text(TINY_REPORT, encoding="utf-8")
+    output = tmp_path / "out"
+    with pytest.raises(ReportError) as caught:
+        render_report(
+            Project.at(project),
+            report=report,
+            output_dir=output,
+            formats=("html",),
+            progress=False,
+        )
+    assert caught.value.cell_index == 3
+    assert str(caught.value) == (
+        'tiny.qmd: cell 3 (line 16) failed: `raise ValueError("on purpose")`:'
+        " ValueError: on purpose"
+    )
+    assert not (output / "report.html").exists()
+    assert list(project.rglob("after.txt")) == []

@@ -1,3 +1,4 @@
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -9,11 +10,12 @@ import yaml
 from typer.testing import CliRunner
 
 from titanic.cli import app
-from titanic.config import load_settings
+from titanic.config import DataSettings, load_settings
 from titanic.errors import ConfigError, ReportError, SweepError
 from titanic.io.output_sets import OutputSet
 from titanic.project import Project
 from titanic.sweep import cache, worker
+from titanic.sweep import run as sweep_run
 from titanic.sweep.cache import (
     cache_components,
     cache_key,
@@ -545,3 +547,50 @@ def test_only_with_many_unknown_names_shows_a_few_and_a_count(fake_project):
     assert "no variant named nope-0" in message and "and 45 more" in message
     assert "nope-49" not in message
     assert "the 3 variants are: max_depth-2, max_depth-3, max_depth-4" in message
+
+
+def test_cli_sweep_exits_1_naming_the_failed_variant(fake_project, monkeypatch):
+    render = FakeRender()
+
+    def inline_sweep(project, options, executor, observer=None):
+        del executor  # the CLI's process pool: the fake renderer runs in this process instead
+        return run_sweep(project, options, InlineExecutor(), observer, render=render)
+
+    monkeypatch.setattr(sweep_run, "run_sweep", inline_sweep)
+    result = runner.invoke(app, ["sweep", "--jobs", "1"])
+    assert result.exit_code == 1
+    assert sorted(render.calls) == ["max_depth-2", "max_depth-3", "max_depth-4"]
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("error: 1 of 3 variants failed: max_depth-3;")
+    )
+
+
+def test_tree_hash_covers_names_and_bytes_but_not_byte_code(tmp_path):
+    (tmp_path / "pkg" / "__pycache__").mkdir(parents=True)
+    (tmp_path / "pkg" / "a.py").write_bytes(b"x = 1\n")
+    (tmp_path / "pkg" / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"junk")
+    (tmp_path / "pkg" / "b.pyc").write_bytes(b"junk")
+    file_hash = hashlib.sha256(b"x = 1\n").hexdigest()
+    expected = hashlib.sha256(b"a.py\0" + file_hash.encode() + b"\n").hexdigest()
+    assert cache.tree_sha256(tmp_path / "pkg") == expected
+    assert cache.sha256_or_absent(tmp_path / "missing") == "absent"
+
+
+def test_the_cache_key_is_the_sha256_of_sorted_compact_json():
+    components = {"b": [2, 3], "a": {"y": 1, "x": "é"}}
+    canonical = '{"a":{"x":"\\u00e9","y":1},"b":[2,3]}'
+    assert cache_key(components) == hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def test_data_fingerprint_reads_a_relative_source_from_the_project_root(tmp_path, monkeypatch):
+    (tmp_path / "project" / "data").mkdir(parents=True)
+    (tmp_path / "project" / "data" / "train.csv").write_bytes(b"train bytes")
+    (tmp_path / "project" / "data" / "test.csv").write_bytes(b"test bytes")
+    monkeypatch.chdir(tmp_path)
+    data = DataSettings(source="data", train_file="train.csv", test_file="test.csv")
+    assert data_fingerprint(data, tmp_path / "project") == {
+        "train.csv": hashlib.sha256(b"train bytes").hexdigest(),
+        "test.csv": hashlib.sha256(b"test bytes").hexdigest(),
+    }

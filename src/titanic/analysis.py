@@ -14,7 +14,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from titanic.config import SelectionSettings, Settings
-from titanic.dataset import TARGET, Dataset, split_features_target
+from titanic.dataset import Dataset
 from titanic.features import raw_columns
 from titanic.metrics import (
     METRIC_NAMES,
@@ -49,6 +49,7 @@ from titanic.modeling.train import (
     split_train_validation,
 )
 from titanic.provenance import run_metadata
+from titanic.schema import TARGET, split_features_target
 
 logger = logging.getLogger(__name__)
 

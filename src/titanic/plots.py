@@ -10,7 +10,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from titanic.dataset import TARGET
+from titanic.schema import TARGET
 
 SURVIVED_COLOUR = "#2a9d8f"
 DIED_COLOUR = "#e76f51"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from titanic.dataset import ID_COLUMN, TARGET
+from titanic.schema import ID_COLUMN, TARGET
 
 
 def predict_survival(model: Pipeline, passengers: pd.DataFrame) -> pd.DataFrame:

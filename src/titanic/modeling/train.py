@@ -11,9 +11,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
 from titanic.config import FeatureSettings, ModelSettings, SplitSettings
-from titanic.dataset import TARGET, split_features_target
 from titanic.errors import DataError
 from titanic.features import build_preprocessor
+from titanic.schema import TARGET, split_features_target
 
 
 @dataclass(frozen=True)

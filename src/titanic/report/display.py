@@ -25,8 +25,8 @@ from titanic.config import (
     load_settings,
     report_overrides,
 )
-from titanic.dataset import ID_COLUMN, TARGET
 from titanic.provenance import git_state, package_versions, utc_timestamp
+from titanic.schema import ID_COLUMN, TARGET
 
 if TYPE_CHECKING:
     # Types only: titanic.report.render imports this module for report_settings, and should not pay

@@ -1,0 +1,71 @@
+"""The evaluation helpers on tiny inputs whose answers are known by hand."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils.validation import check_is_fitted
+
+from titanic.modeling.evaluate import (
+    CV_SCORERS,
+    cross_validation_scores,
+    permutation_importances,
+    roc_points,
+    summarise_cross_validation,
+)
+
+
+def test_roc_points_of_four_known_predictions():
+    points = roc_points(pd.Series([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
+    assert list(points.columns) == ["false_positive_rate", "true_positive_rate", "threshold"]
+    assert points["false_positive_rate"].tolist() == [0.0, 0.0, 0.5, 0.5, 1.0]
+    assert points["true_positive_rate"].tolist() == [0.0, 0.5, 0.5, 1.0, 1.0]
+    assert points["threshold"].tolist()[1:] == [0.8, 0.4, 0.35, 0.1]
+
+
+def test_summary_is_the_mean_and_the_sample_standard_deviation():
+    summary = summarise_cross_validation(pd.DataFrame({"accuracy": [0.5, 0.7, 0.9]}))
+    assert summary == {"accuracy": {"mean": pytest.approx(0.7), "std": pytest.approx(0.2)}}
+
+
+def noisy_rows(rows: int = 60) -> tuple[pd.DataFrame, pd.Series]:
+    generator = np.random.default_rng(0)
+    features = pd.DataFrame({"x": generator.normal(size=rows), "y": generator.normal(size=rows)})
+    target = pd.Series((features["x"] + generator.normal(size=rows) > 0).astype(int))
+    return features, target
+
+
+def test_cross_validation_scores_shuffled_seeded_folds_on_a_clone():
+    features, target = noisy_rows()
+    pipeline = Pipeline([("model", KNeighborsClassifier(n_neighbors=3))])
+    scores = cross_validation_scores(pipeline, features, target, folds=4, random_state=1)
+    assert list(scores.columns) == list(CV_SCORERS)
+    assert scores.index.tolist() == [1, 2, 3, 4] and scores.index.name == "fold"
+    assert scores.notna().all().all()
+    with pytest.raises(NotFittedError):
+        check_is_fitted(pipeline)
+    again = cross_validation_scores(pipeline, features, target, folds=4, random_state=1)
+    pd.testing.assert_frame_equal(scores, again)
+    other = cross_validation_scores(pipeline, features, target, folds=4, random_state=2)
+    assert not scores.equals(other)
+
+
+def test_permutation_importance_of_a_perfect_column_and_constant_ones():
+    features = pd.DataFrame(
+        {"c": [1.0] * 40, "b": [0.0] * 40, "a": np.arange(40.0), "unused": np.arange(40.0)}
+    )
+    target = pd.Series([0] * 20 + [1] * 20)
+    model = Pipeline([("model", DecisionTreeClassifier(random_state=0))])
+    model.fit(features[["c", "b", "a"]], target)
+    table = permutation_importances(
+        model, features, target, ["c", "b", "a"], repeats=1, random_state=0
+    )
+    assert list(table.columns) == ["feature", "importance_mean", "importance_std"]
+    assert table["feature"].tolist() == ["a", "c", "b"]
+    assert table.index.tolist() == [0, 1, 2]
+    assert table["importance_mean"].tolist()[1:] == [0.0, 0.0]
+    assert 0.2 < table.loc[0, "importance_mean"] <= 0.75
+    assert table["importance_std"].tolist() == [0.0, 0.0, 0.0]
