@@ -98,7 +98,12 @@ def run_analysis(settings: Settings, dataset: Dataset) -> Analysis:
         "cross-validating on %d rows, %d folds", len(split.x_train), settings.split.cv_folds
     )
     cv_scores = cross_validation_scores(
-        pipeline, split.x_train, split.y_train, settings.split.cv_folds, seed
+        pipeline,
+        split.x_train,
+        split.y_train,
+        settings.split.cv_folds,
+        seed,
+        n_jobs=settings.model.n_jobs,
     )
     model = fit_model(pipeline, split.x_train, split.y_train)
     predictions = predict_survival(model, split.x_validation)
@@ -111,6 +116,7 @@ def run_analysis(settings: Settings, dataset: Dataset) -> Analysis:
         raw_columns(settings.features),
         settings.evaluation.permutation_repeats,
         seed,
+        n_jobs=settings.model.n_jobs,
     )
     return Analysis(
         split=split,

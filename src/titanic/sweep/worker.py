@@ -34,6 +34,9 @@ KERNEL_START_MARKERS = (
     "Kernel died before replying to kernel_info",
     "Address already in use",
 )
+# joblib (scikit-learn's n_jobs) counts at most this many cores: with 1, ``n_jobs: -1`` means
+# one core, so the variants running side by side do not oversubscribe the machine.
+CORES_VARIABLE = "LOKY_MAX_CPU_COUNT"
 # What a worker imports to render a variant: preloaded once by a forkserver.
 Status = Literal["done", "cached", "failed", "skipped"]
 Renderer = Callable[..., Any]
@@ -165,6 +168,11 @@ def variant_log(path: Path) -> Iterator[None]:
         handler.close()
 
 
+def one_core_per_variant() -> None:
+    """Make ``n_jobs: -1`` mean one core in this worker and the kernels it starts."""
+    os.environ[CORES_VARIABLE] = "1"
+
+
 def execute_variant(task: VariantTask) -> VariantRun:
     """Render one variant into a staging folder inside its folder, sealed with its cache record.
 
@@ -174,6 +182,7 @@ def execute_variant(task: VariantTask) -> VariantRun:
     traceback goes to ``<variant>/sweep-failed.log`` and one line to the summary; the
     variant's previous outputs stay as they were.
     """
+    one_core_per_variant()
     attempts: list[int] = []
     started = time.perf_counter()
     failure: VariantRun | None = None
