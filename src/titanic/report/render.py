@@ -11,8 +11,10 @@ render leaves the previous report in place, and a report never sits beside anoth
 
 from __future__ import annotations
 
+import importlib
 import logging
 import shutil
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,13 +23,11 @@ from typing import Any
 
 import nbformat
 
-from titanic.config import Settings
+from titanic.config import Settings, report_settings
 from titanic.errors import ConfigError, ReportError
 from titanic.io.output_sets import OutputSet, check_writable_folder
 from titanic.project import OUTPUT_SET, Project
-from titanic.report.display import report_settings
 from titanic.report.execute import execute_report
-from titanic.report.html import export_html
 from titanic.report.pdf import find_chromium, print_pdf
 from titanic.report.qmd import load_report
 from titanic.report.quarto import typeset_quarto
@@ -36,6 +36,7 @@ from titanic.report.reuse import execution_components, execution_record, reuse_e
 logger = logging.getLogger(__name__)
 
 FORMATS = ("html", "pdf")
+HTML_MODULE = "titanic.report.html"
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ def choose_backend(formats: Sequence[str]) -> str:
 
 def typeset_nbconvert(executed: Path, formats: Sequence[str]) -> None:
     """Write report.html (nbconvert) and, if asked, report.pdf (Chromium) beside ``executed``."""
+    from titanic.report.html import export_html  # pylint: disable=import-outside-toplevel
+
     html = executed.with_suffix(".html")
     html.write_text(export_html(nbformat.read(executed, as_version=4)), encoding="utf-8")
     if "pdf" in formats:
@@ -149,6 +152,14 @@ def render_into(
         **notebook_parameters(project, overrides, params_files),
         "output_dir": str(output_dir),
     }
+    if backend == "nbconvert":
+        # nbconvert's stack loads while the kernel runs the cells, instead of after them.
+        threading.Thread(
+            target=importlib.import_module,
+            args=(HTML_MODULE,),
+            name="import-nbconvert",
+            daemon=True,
+        ).start()
     executed = execute_report(
         notebook, output_dir, parameters, report.name, cell_timeout, progress, project.root
     )
