@@ -18,17 +18,18 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from titanic.config import Settings, dump_settings
-
-# The report's first cell calls show.report_settings; it lives in config (no pandas), so that
-# titanic.report.render can validate the parameters without importing pandas.
-from titanic.config import report_settings as report_settings
+# report_settings: the report's first cell calls show.report_settings; it lives in config (no
+# pandas), so that titanic.report.render validates the parameters without importing pandas.
+from titanic.config import (  # pylint: disable=unused-import
+    Settings,
+    dump_settings,
+    report_settings,  # noqa: F401
+)
 from titanic.dataset import ID_COLUMN, TARGET
 from titanic.provenance import git_state, package_versions, utc_timestamp
 
 if TYPE_CHECKING:
-    # Types only: titanic.report.render imports this module for report_settings, and should not pay
-    # for scikit-learn and matplotlib in the process that only drives the kernel.
+    # Types only: importing this module should not pay for scikit-learn and matplotlib.
     from matplotlib.figure import Figure
 
     from titanic.analysis import Analysis

@@ -29,8 +29,8 @@ import nbformat
 from nbformat import NotebookNode
 
 from titanic.config import Settings
-from titanic.io.checksums import file_sha256, sha256_hex
-from titanic.io.output_sets import read_manifest
+from titanic.io.checksums import sha256_hex
+from titanic.io.output_sets import check_files, read_manifest
 from titanic.project import Project
 from titanic.report.qmd import PARAMETERS_TAG
 from titanic.sweep import cache as sweep_cache
@@ -157,24 +157,14 @@ def _copy_checked(previous: Path, staging: Path, files: Mapping[str, Any]) -> st
     The copies, not the originals, are checked against the manifest, so that a set published
     meanwhile by another process cannot slip in unchecked.
     """
-    missing, changed = [], []
-    for name, expected in files.items():
+    for name in files:
         target = staging / name
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             shutil.copyfile(previous / name, target)
         except FileNotFoundError:
-            missing.append(name)
-            continue
-        if target.stat().st_size != expected.get("size") or file_sha256(target) != expected.get(
-            "sha256"
-        ):
-            changed.append(name)
-    if missing:
-        return f"outputs missing: {', '.join(missing)}"
-    if changed:
-        return f"outputs changed: {', '.join(changed)}"
-    return None
+            continue  # reported as missing below
+    return check_files(staging, files)
 
 
 def reuse_execution(
