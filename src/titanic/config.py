@@ -707,3 +707,41 @@ def merge_layers(
 def dump_settings(settings: Settings) -> str:
     """Return the resolved settings as YAML, in params.yaml's key order."""
     return yaml.safe_dump(settings.to_dict(), sort_keys=False)
+
+
+def report_settings(
+    params_file: str | Path = "params.yaml",
+    overrides: Iterable[str] = (),
+    extra_files: Iterable[str | Path] = (),
+    **shortcuts: Any,
+) -> Settings:
+    """Resolve the parameters of the report exactly as the CLI does.
+
+    Parameters
+    ----------
+    params_file : str or Path
+        The base parameter file; a relative path starts from the current folder
+        (the project root, where Quarto and ``titanic render`` run the report).
+    overrides : iterable of str
+        ``section.key=value`` strings, as given to ``-P``.
+    extra_files : iterable of str or Path
+        Partial parameter files merged over the base (``--params``).
+    **shortcuts
+        The report's named parameters (:data:`titanic.config.REPORT_PARAMETERS`); ``None``
+        is ignored.
+
+    Returns
+    -------
+    Settings
+        Validated settings: params_file, then extra_files, then overrides, then shortcuts.
+
+    Raises
+    ------
+    ConfigError
+        Naming every unknown key or bad value.
+    """
+    return load_settings(
+        Path(params_file),
+        extra_files=[Path(extra) for extra in extra_files],
+        overrides=[*overrides, *report_overrides(**shortcuts)],
+    )

@@ -282,6 +282,9 @@ def render(
     cell_timeout: Annotated[
         int, typer.Option("--cell-timeout", min=1, help="Seconds a single cell may run.")
     ] = 600,
+    force: Annotated[
+        bool, typer.Option("--force", help="Execute even if only the text changed.")
+    ] = False,
 ) -> None:
     """Render report.qmd to OUTPUT_DIR/report.html and report.pdf, with or without Quarto."""
     from titanic.report.render import render_report
@@ -294,8 +297,14 @@ def render(
         formats=to or ("html", "pdf"),
         cell_timeout=cell_timeout,
         progress=stderr.is_terminal,
+        force=force,
     )
-    stdout.print(f"Rendered with the {result.backend} backend in {result.seconds:.1f} s:")
+    how = (
+        f"executed ({result.reason})"
+        if result.executed
+        else "re-used the executed cells: only the text changed"
+    )
+    stdout.print(f"Rendered with the {result.backend} backend in {result.seconds:.1f} s, {how}:")
     for path in (result.html, result.pdf, result.notebook, result.metrics):
         if path is not None:
             stdout.print(f"  {path}", highlight=False)

@@ -290,8 +290,19 @@ def verify(folder: Path) -> str | None:
     manifest = read_manifest(folder)
     if manifest is None:
         return "no manifest"
+    return check_files(folder, manifest["files"])
+
+
+def check_files(folder: Path, files: Mapping[str, Any]) -> str | None:
+    """Check files under ``folder`` against manifest entries (``{name: {sha256, size}}``).
+
+    Returns
+    -------
+    str or None
+        ``"outputs missing: a, b"``, ``"outputs changed: a"`` or ``None`` when all match.
+    """
     missing, changed = [], []
-    for name, expected in manifest["files"].items():
+    for name, expected in files.items():
         path = folder / name
         if not path.is_file():
             missing.append(name)

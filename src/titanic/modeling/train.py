@@ -6,13 +6,13 @@ import math
 from dataclasses import dataclass
 
 import pandas as pd
-from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
 from titanic.config import FeatureSettings, ModelSettings, SplitSettings
 from titanic.errors import DataError
 from titanic.features import build_preprocessor
+from titanic.modeling.forest import RandomForest
 from titanic.schema import TARGET, split_features_target
 
 
@@ -38,7 +38,7 @@ def build_model(features: FeatureSettings, model: ModelSettings, random_state: i
     random_state : int
         The run's seed.
     """
-    forest = RandomForestClassifier(**model.model_dump(), random_state=random_state)
+    forest = RandomForest(**model.model_dump(), random_state=random_state)
     return Pipeline([("features", build_preprocessor(features)), ("classifier", forest)])
 
 

@@ -11,26 +11,26 @@ import io
 import json
 import platform
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from titanic.config import (
+# report_settings: the report's first cell calls show.report_settings; it lives in config (no
+# pandas), so that titanic.report.render validates the parameters without importing pandas.
+from titanic.config import (  # pylint: disable=unused-import
     FEATURE_REGISTRY,
     Settings,
     dump_settings,
-    load_settings,
-    report_overrides,
+    report_settings,  # noqa: F401
 )
 from titanic.provenance import git_state, package_versions, utc_timestamp
 from titanic.schema import ID_COLUMN, TARGET
 
 if TYPE_CHECKING:
-    # Types only: titanic.report.render imports this module for report_settings, and should not pay
-    # for scikit-learn and matplotlib in the process that only drives the kernel.
+    # Types only: importing this module should not pay for scikit-learn and matplotlib.
     from matplotlib.figure import Figure
 
     from titanic.analysis import Analysis
@@ -41,44 +41,6 @@ FIGURE_DPI = 130
 MAX_COLUMN_WIDTH = 30
 CELL_PADDING = 2
 Formatter = Callable[[Any], str]
-
-
-def report_settings(
-    params_file: str | Path = "params.yaml",
-    overrides: Iterable[str] = (),
-    extra_files: Iterable[str | Path] = (),
-    **shortcuts: Any,
-) -> Settings:
-    """Resolve the parameters of the report exactly as the CLI does.
-
-    Parameters
-    ----------
-    params_file : str or Path
-        The base parameter file; a relative path starts from the current folder
-        (the project root, where Quarto and ``titanic render`` run the report).
-    overrides : iterable of str
-        ``section.key=value`` strings, as given to ``-P``.
-    extra_files : iterable of str or Path
-        Partial parameter files merged over the base (``--params``).
-    **shortcuts
-        The report's named parameters (:data:`titanic.config.REPORT_PARAMETERS`); ``None``
-        is ignored.
-
-    Returns
-    -------
-    Settings
-        Validated settings: params_file, then extra_files, then overrides, then shortcuts.
-
-    Raises
-    ------
-    ConfigError
-        Naming every unknown key or bad value.
-    """
-    return load_settings(
-        Path(params_file),
-        extra_files=[Path(extra) for extra in extra_files],
-        overrides=[*overrides, *report_overrides(**shortcuts)],
-    )
 
 
 @dataclass(frozen=True)

@@ -2,17 +2,42 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import nbformat
-import papermill
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
-from papermill.exceptions import PapermillExecutionError
 
 from titanic.errors import ReportError
 from titanic.report.qmd import KERNEL_NAME, split_options
+
+# When it is imported, papermill imports every storage backend installed beside it (boto3 for
+# S3, pyarrow for HDFS, gcsfs, azure, PyGithub), seconds of work for files the report never
+# reads: the report's notebooks are local files.
+UNUSED_PAPERMILL_BACKENDS = ("boto3", "pyarrow", "gcsfs", "azure", "github")
+
+
+def load_papermill() -> ModuleType:
+    """Import papermill with its remote storage backends hidden; return the module.
+
+    Papermill catches their ``ImportError`` and then handles local paths only. The backends
+    stay importable by other code: they are hidden only while papermill loads.
+    """
+    if "papermill" in sys.modules:
+        return sys.modules["papermill"]
+    hidden = [name for name in UNUSED_PAPERMILL_BACKENDS if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # makes `import name` fail
+    try:
+        return importlib.import_module("papermill")
+    finally:
+        for name in hidden:
+            if sys.modules.get(name, sys) is None:
+                del sys.modules[name]
 
 
 def _first_code_line(source: str) -> str:
@@ -55,6 +80,11 @@ def execute_report(
     ReportError
         Naming the failing cell (number in the report and line) and its first line of code.
     """
+    papermill = load_papermill()
+    from papermill.exceptions import (  # pylint: disable=import-outside-toplevel
+        PapermillExecutionError,
+    )
+
     source_path = staging / "report.source.ipynb"
     executed_path = staging / "report.ipynb"
     nbformat.write(notebook, source_path)

@@ -11,8 +11,10 @@ render leaves the previous report in place, and a report never sits beside anoth
 
 from __future__ import annotations
 
+import importlib
 import logging
 import shutil
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,20 +23,20 @@ from typing import Any
 
 import nbformat
 
-from titanic.config import Settings
+from titanic.config import Settings, report_settings
 from titanic.errors import ConfigError, ReportError
 from titanic.io.output_sets import OutputSet, check_writable_folder
 from titanic.project import OUTPUT_SET, Project
-from titanic.report.display import report_settings
 from titanic.report.execute import execute_report
-from titanic.report.html import export_html
 from titanic.report.pdf import find_chromium, print_pdf
 from titanic.report.qmd import load_report
 from titanic.report.quarto import typeset_quarto
+from titanic.report.reuse import execution_components, execution_record, reuse_execution
 
 logger = logging.getLogger(__name__)
 
 FORMATS = ("html", "pdf")
+HTML_MODULE = "titanic.report.html"
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class RenderResult:
     backend: str
     seconds: float
     removed: tuple[str, ...] = ()
+    executed: bool = True
+    reason: str = ""
 
 
 def choose_backend(formats: Sequence[str]) -> str:
@@ -70,6 +74,8 @@ def choose_backend(formats: Sequence[str]) -> str:
 
 def typeset_nbconvert(executed: Path, formats: Sequence[str]) -> None:
     """Write report.html (nbconvert) and, if asked, report.pdf (Chromium) beside ``executed``."""
+    from titanic.report.html import export_html  # pylint: disable=import-outside-toplevel
+
     html = executed.with_suffix(".html")
     html.write_text(export_html(nbformat.read(executed, as_version=4)), encoding="utf-8")
     if "pdf" in formats:
@@ -146,17 +152,38 @@ def render_into(
         **notebook_parameters(project, overrides, params_files),
         "output_dir": str(output_dir),
     }
+    if backend == "nbconvert":
+        # nbconvert's stack loads while the kernel runs the cells, instead of after them.
+        threading.Thread(
+            target=importlib.import_module,
+            args=(HTML_MODULE,),
+            name="import-nbconvert",
+            daemon=True,
+        ).start()
     executed = execute_report(
         notebook, output_dir, parameters, report.name, cell_timeout, progress, project.root
     )
-    if not (output_dir / "metrics.json").is_file():
-        raise ReportError(f"{report.name}: the report wrote no metrics.json")
+    typeset(project, executed, backend, formats, report.name)
+    return backend
+
+
+def typeset(
+    project: Project, executed: Path, backend: str, formats: Sequence[str], origin: str
+) -> None:
+    """Typeset an executed notebook beside itself with ``backend`` (quarto or nbconvert).
+
+    Raises
+    ------
+    ReportError
+        When the cells wrote no metrics.json, or a typesetting step failed.
+    """
+    if not (executed.parent / "metrics.json").is_file():
+        raise ReportError(f"{origin}: the report wrote no metrics.json")
     if backend == "quarto":
         typeset_quarto(executed, formats, project.quarto_config)
-        (output_dir / "_quarto.yml").unlink(missing_ok=True)
+        (executed.parent / "_quarto.yml").unlink(missing_ok=True)
     else:
         typeset_nbconvert(executed, formats)
-    return backend
 
 
 def render_report(
@@ -168,6 +195,7 @@ def render_report(
     report: Path | None = None,
     cell_timeout: int = 600,
     progress: bool = True,
+    force: bool = False,
 ) -> RenderResult:
     """Render the report: validate, execute with papermill, typeset, publish as one output set.
 
@@ -189,12 +217,15 @@ def render_report(
         Seconds a single cell may run.
     progress : bool
         Show papermill's progress bar.
+    force : bool
+        Execute even when the previous render's cells could be reused.
 
     Returns
     -------
     RenderResult
         Paths of report.html, report.pdf (None if not asked for), the executed notebook and
-        metrics.json, the backend used, the wall time and the earlier files removed.
+        metrics.json, the backend used, the wall time, the earlier files removed, and
+        whether the cells were executed (and why) or re-used from the previous render.
 
     Raises
     ------
@@ -210,16 +241,32 @@ def render_report(
     formats = _check_formats(formats)
     settings = render_settings(project, overrides, params_files)
     report = (report or project.report).resolve()
-    load_report(report)  # a malformed report or front matter fails before a kernel starts
+    notebook = load_report(report)  # a malformed report fails before a kernel starts
     backend = choose_backend(formats)
     target = check_writable_folder(
         Path(output_dir) if output_dir else project.resolve(settings.output_dir)
     )
+    components = execution_components(
+        project, notebook, settings, notebook_parameters(project, overrides, params_files)
+    )
     logger.info("rendering %s with the %s backend into %s", report.name, backend, target)
-    with OutputSet(target, "render", settings.to_dict(), owned=OUTPUT_SET) as output:
-        render_into(
-            project, overrides, params_files, output.path, formats, report, cell_timeout, progress
-        )
+    record = execution_record(components)
+    with OutputSet(target, "render", settings.to_dict(), OUTPUT_SET, extra=record) as output:
+        reason = "--force" if force else reuse_execution(target, output.path, notebook, components)
+        if reason is None:
+            typeset(project, output.path / "report.ipynb", backend, formats, report.name)
+        else:
+            logger.info("executing the report: %s", reason)
+            render_into(
+                project,
+                overrides,
+                params_files,
+                output.path,
+                formats,
+                report,
+                cell_timeout,
+                progress,
+            )
     seconds = time.perf_counter() - started
     logger.info("rendered %s in %.1f s (%s backend)", target / "report.html", seconds, backend)
     return RenderResult(
@@ -230,6 +277,8 @@ def render_report(
         backend=backend,
         seconds=seconds,
         removed=output.published.removed if output.published else (),
+        executed=reason is not None,
+        reason=reason or "only the text changed",
     )
 
 

@@ -54,7 +54,7 @@ Status = Literal["done", "cached", "failed", "skipped"]
 # What a variant's output set replaces in its folder: the report's files, and the log of a run.
 VARIANT_SET = (*OUTPUT_SET, LOG_FILENAME, FAILED_LOG_FILENAME)
 # What a worker imports to render a variant: preloaded once by a forkserver.
-WORKER_MODULES = ("titanic.sweep.run", "titanic.report.render")
+WORKER_MODULES = ("titanic.sweep.run", "titanic.report.render", "papermill", "titanic.report.html")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,216 @@
+"""Re-typeset without re-executing when only the report's prose changed.
+
+A render records, in its output set's manifest, the fingerprint of everything its execution
+depended on: the code cells (source and ``#|`` options, in order), the package's files,
+uv.lock, the resolved parameters, the bytes of the data files and the Python version; the
+same fingerprint functions as the sweep's cache (:mod:`titanic.sweep.cache`). The prose (the
+markdown between cells, the front matter) and the typesetting files are left out: they change
+what is typeset, never what is computed.
+
+The next render with the same fingerprint takes the executed code cells from the previous
+``report.ipynb``, puts them between the new prose, and carries the files the cells wrote
+(metrics.json, the model, the resolved parameters, the figures) into the new set unchanged.
+The cache serves only what it can vouch for: the previous set must have been written by a
+render, its key must match, and every file carried over must still have the size and sha256
+its manifest records.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbformat import NotebookNode
+
+from titanic.config import Settings
+from titanic.io.checksums import sha256_hex
+from titanic.io.output_sets import check_files, read_manifest
+from titanic.project import Project
+from titanic.report.qmd import PARAMETERS_TAG
+from titanic.sweep import cache as sweep_cache
+from titanic.sweep.cache import cache_key, data_fingerprint, sha256_or_absent, tree_sha256
+
+EXECUTION_FORMAT = 1
+RECORD = "execution"
+NOTEBOOK = "report.ipynb"
+INJECTED_TAG = "injected-parameters"
+# What typesetting writes: made again from the merged notebook, never carried over.
+TYPESET = frozenset({"report.html", "report.pdf", NOTEBOOK})
+
+
+def code_fingerprint(notebook: NotebookNode) -> str:
+    """Return the sha256 of the code cells' sources (their ``#|`` options included), in order."""
+    sources = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    return sha256_hex(json.dumps(sources).encode())
+
+
+def execution_components(
+    project: Project,
+    notebook: NotebookNode,
+    settings: Settings,
+    parameters: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Return everything the executed cells depend on, as one JSON-ready document.
+
+    Parameters
+    ----------
+    project : Project
+        The project (its uv.lock and root).
+    notebook : NotebookNode
+        The report converted to a notebook, before execution.
+    settings : Settings
+        The validated parameters.
+    parameters : mapping
+        The values papermill injects, the staging folder (``output_dir``) excepted.
+
+    Raises
+    ------
+    DataError
+        When a data file cannot be read.
+    """
+    return {
+        "format": EXECUTION_FORMAT,
+        "code": code_fingerprint(notebook),
+        "package": tree_sha256(sweep_cache.PACKAGE_DIR),
+        "lock": sha256_or_absent(project.lock_file),
+        "parameters": settings.to_dict(),
+        "injected": {name: value for name, value in parameters.items() if name != "output_dir"},
+        "data": data_fingerprint(settings.data, project.root),
+        "python": sys.version,
+    }
+
+
+def execution_record(components: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the manifest field that lets the next render reuse this one's execution."""
+    return {RECORD: {"key": cache_key(components), "components": dict(components)}}
+
+
+def stale_reason(folder: Path, components: Mapping[str, Any]) -> str | None:
+    """Say why the previous set in ``folder`` was not made from the same execution inputs.
+
+    Returns
+    -------
+    str or None
+        ``None`` when its key matches, else ``"no previous render"`` or
+        ``"<component>, ... changed"``.
+    """
+    manifest = read_manifest(folder)
+    record = manifest.get(RECORD) if manifest else None
+    if manifest is None or manifest.get("command") != "render" or not isinstance(record, dict):
+        return "no previous render"
+    if record.get("key") != cache_key(components):
+        stored = record.get("components", {})
+        changed = [name for name in components if stored.get(name) != components[name]]
+        return f"{', '.join(changed) or 'key'} changed"
+    return None
+
+
+def merge_prose(executed: NotebookNode, notebook: NotebookNode) -> NotebookNode | None:
+    """Return ``notebook``'s prose with ``executed``'s code cells, or ``None`` if they differ.
+
+    The injected-parameters cell papermill added stays right after the parameters cell; each
+    code cell keeps its outputs and execution metadata and takes its new place in the report
+    (``metadata.titanic``); the prose cells get the metadata papermill gives them.
+    """
+    injected = [cell for cell in executed.cells if INJECTED_TAG in cell.metadata.get("tags", [])]
+    old_code = [
+        cell
+        for cell in executed.cells
+        if cell.cell_type == "code" and INJECTED_TAG not in cell.metadata.get("tags", [])
+    ]
+    new_code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    if len(injected) > 1 or [cell.source for cell in old_code] != [
+        cell.source for cell in new_code
+    ]:
+        return None
+    prose_metadata: Mapping[str, Any] = next(
+        (cell.metadata for cell in executed.cells if cell.cell_type == "markdown"), {}
+    )
+    cells: list[NotebookNode] = []
+    reused = iter(old_code)
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            merged = copy.deepcopy(cell)
+            for key, value in prose_metadata.items():
+                merged.metadata.setdefault(key, copy.deepcopy(value))
+            cells.append(merged)
+            continue
+        merged = copy.deepcopy(next(reused))
+        merged.metadata["titanic"] = dict(cell.metadata["titanic"])
+        cells.append(merged)
+        if PARAMETERS_TAG in cell.metadata.get("tags", []):
+            cells.extend(copy.deepcopy(injected))
+    result = copy.deepcopy(executed)
+    result.cells = cells
+    return result
+
+
+def _copy_checked(previous: Path, staging: Path, files: Mapping[str, Any]) -> str | None:
+    """Copy the previous set's files into ``staging``; say which are missing or changed.
+
+    The copies, not the originals, are checked against the manifest, so that a set published
+    meanwhile by another process cannot slip in unchecked.
+    """
+    for name in files:
+        target = staging / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            shutil.copyfile(previous / name, target)
+        except FileNotFoundError:
+            continue  # reported as missing below
+    return check_files(staging, files)
+
+
+def reuse_execution(
+    previous: Path, staging: Path, notebook: NotebookNode, components: Mapping[str, Any]
+) -> str | None:
+    """Stage the previous render's executed cells with the new prose, if it can be vouched for.
+
+    On success ``staging`` holds the merged ``report.ipynb`` and, unchanged, every file the
+    previous set's cells wrote (metrics.json, the model, the resolved parameters, figures);
+    on failure nothing is left there.
+
+    Parameters
+    ----------
+    previous : Path
+        The folder holding the previous output set.
+    staging : Path
+        The new set's staging folder.
+    notebook : NotebookNode
+        The report converted to a notebook.
+    components : mapping
+        This render's :func:`execution_components`.
+
+    Returns
+    -------
+    str or None
+        Why the previous execution cannot be reused, or ``None`` when it was.
+    """
+    reason = stale_reason(previous, components)
+    manifest = read_manifest(previous)
+    if reason is not None or manifest is None:
+        return reason or "no previous render"
+    files = {
+        name: entry
+        for name, entry in manifest["files"].items()
+        if name not in TYPESET or name == NOTEBOOK
+    }
+    if NOTEBOOK not in files:
+        return f"outputs missing: {NOTEBOOK}"
+    reason = _copy_checked(previous, staging, files)
+    merged = None
+    if reason is None:
+        merged = merge_prose(nbformat.read(staging / NOTEBOOK, as_version=4), notebook)
+        reason = "code cells differ from the previous notebook's" if merged is None else None
+    if merged is None:
+        for name in files:
+            (staging / name).unlink(missing_ok=True)
+        return reason
+    nbformat.write(merged, staging / NOTEBOOK)
+    return None

@@ -1,0 +1,58 @@
+"""All cores for one report, one core per sweep variant, and the same numbers either way."""
+
+import os
+
+import numpy as np
+from joblib import effective_n_jobs
+
+from titanic import analysis as analysis_module
+from titanic.analysis import run_analysis
+from titanic.config import load_settings
+from titanic.dataset import load_dataset
+from titanic.modeling import evaluate
+from titanic.sweep import worker
+
+from .conftest import REPO_ROOT
+
+SMALL = ["model.n_estimators=20", "split.cv_folds=3", "evaluation.permutation_repeats=2"]
+
+
+def settings_with(n_jobs: int):
+    return load_settings(REPO_ROOT / "params.yaml", overrides=[*SMALL, f"model.n_jobs={n_jobs}"])
+
+
+def test_params_yaml_uses_every_core():
+    assert load_settings(REPO_ROOT / "params.yaml").model.n_jobs == -1
+
+
+def test_metrics_are_identical_with_one_or_two_jobs():
+    dataset = load_dataset(settings_with(1).data)
+    one, two = (run_analysis(settings_with(n), dataset) for n in (1, 2))
+    assert one.summary() == two.summary()
+    assert np.array_equal(
+        one.model.predict_proba(one.split.x_validation),
+        two.model.predict_proba(two.split.x_validation),
+    )
+
+
+def test_n_jobs_reaches_the_forest_the_folds_and_the_permutations(monkeypatch):
+    seen: dict[str, int] = {}
+    for name in ("cross_validate", "permutation_importance"):
+        real = getattr(evaluate, name)
+
+        def spy(*args, _name=name, _real=real, **kwargs):
+            seen[_name] = kwargs.get("n_jobs", 1)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(evaluate, name, spy)
+    settings = settings_with(2)
+    result = analysis_module.run_analysis(settings, load_dataset(settings.data))
+    assert seen == {"cross_validate": 2, "permutation_importance": 2}
+    assert result.model.named_steps["classifier"].n_jobs == 2
+
+
+def test_a_sweep_variant_keeps_one_core(monkeypatch):
+    monkeypatch.delenv(worker.CORES_VARIABLE, raising=False)
+    worker.one_core_per_variant()
+    assert os.environ[worker.CORES_VARIABLE] == "1"
+    assert effective_n_jobs(-1) == 1
