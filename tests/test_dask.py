@@ -52,17 +52,18 @@ def instant_render(
     return SimpleNamespace()
 
 
-def is_resource_tracker(process: psutil.Process) -> bool:
-    """Multiprocessing's helpers (resource tracker, forkserver): per process, not a cluster's."""
+def is_process_helper(process: psutil.Process) -> bool:
+    """Helpers of the test process itself, not a cluster's: multiprocessing's resource tracker
+    and forkserver, and joblib's reusable loky workers (n_jobs: -1 in earlier tests)."""
     command = " ".join(process.cmdline())
-    return "resource_tracker" in command or "forkserver" in command
+    return any(name in command for name in ("resource_tracker", "forkserver", "loky"))
 
 
 def close_and_check(executor: DaskExecutor) -> None:
     children = psutil.Process().children(recursive=True)
     executor.shutdown(cancel=True)
     _, alive = psutil.wait_procs(children, timeout=20)
-    alive = [process for process in alive if not is_resource_tracker(process)]
+    alive = [process for process in alive if not is_process_helper(process)]
     assert not alive, f"cluster processes still running: {[p.cmdline() for p in alive]}"
 
 
@@ -256,7 +257,7 @@ def test_a_real_sweep_on_a_local_cluster_gives_the_local_pool_s_metrics(tmp_path
         _, alive = psutil.wait_procs(
             [p for p in psutil.Process().children(recursive=True) if p not in before], timeout=20
         )
-        assert not [process for process in alive if not is_resource_tracker(process)]
+        assert not [process for process in alive if not is_process_helper(process)]
         results[label] = tmp_path / label / "variants"
     for depth in (2, 3, 4):
         name = f"max_depth-{depth}"

@@ -273,13 +273,13 @@ def test_html_is_self_contained_with_every_figure_inline(rendered):
     assert not re.search(r"""<(script|link|img|iframe)[^>]+(src|href)=["']?(https?:)?//""", html)
     assert "<script" not in html
     images = re.findall(r"<img [^>]*>", html)
-    assert len(images) == len(figure_labels(REPORT.read_text(encoding="utf-8"))) == 11
+    assert len(images) == len(figure_labels(REPORT.read_text(encoding="utf-8"))) == 12
     for image in images:
         payload = re.search(r'src="data:image/png;base64,([^"]+)"', image).group(1)
         assert base64.b64decode(payload).startswith(b"\x89PNG")
         assert re.search(r'alt="[^"]{20,}"', image)
     assert "#|" not in html and "--- title:" not in html
-    assert html.count("<figcaption>Figure ") == 11
+    assert html.count("<figcaption>Figure ") == 12
 
 
 @pytest.mark.slow
@@ -386,7 +386,8 @@ def test_quarto_backend_matches_the_nbconvert_backend(rendered, tmp_path):
     assert_same_report(result, first)
     html = result.html.read_text(encoding="utf-8")
     assert_fetches_nothing(html)
-    assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) == 11
+    figures = len(figure_labels(REPORT.read_text(encoding="utf-8")))
+    assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) == figures
 
 
 def quarto_project(folder: Path) -> Path:
