@@ -21,10 +21,6 @@ def settings_with(n_jobs: int):
     return load_settings(REPO_ROOT / "params.yaml", overrides=[*SMALL, f"model.n_jobs={n_jobs}"])
 
 
-def test_params_yaml_uses_every_core():
-    assert load_settings(REPO_ROOT / "params.yaml").model.n_jobs == -1
-
-
 def test_metrics_are_identical_with_one_or_two_jobs():
     dataset = load_dataset(settings_with(1).data)
     one, two = (run_analysis(settings_with(n), dataset) for n in (1, 2))
