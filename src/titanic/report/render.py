@@ -181,7 +181,6 @@ def typeset(
         raise ReportError(f"{origin}: the report wrote no metrics.json")
     if backend == "quarto":
         typeset_quarto(executed, formats, project.quarto_config)
-        (executed.parent / "_quarto.yml").unlink(missing_ok=True)
     else:
         typeset_nbconvert(executed, formats)
 
