@@ -24,11 +24,19 @@ import pytest
 from typer.testing import CliRunner
 
 from titanic.cli import app
-from titanic.config import load_settings
+from titanic.config import DataSettings, load_settings
 from titanic.dataset import load_dataset
 from titanic.errors import ConfigError, DataError, StorageError
 from titanic.io import locations as storage
-from titanic.io.datastore import CHECKSUMS, FileFormat, list_files, parse_checksums, pull, push
+from titanic.io.datastore import (
+    CHECKSUMS,
+    FileFormat,
+    list_files,
+    parse_checksums,
+    pull,
+    push,
+    read_checksums,
+)
 from titanic.io.locations import embedded_data_dir, read_bytes, resolve_location, s3_endpoint
 from titanic.project import Project
 
@@ -649,3 +657,23 @@ def test_cli_size_cap_is_one_line(endless_server, tmp_path):
 def test_limits_must_be_positive(override, key):
     with pytest.raises(ConfigError, match=key):
         data_settings(None, "embedded", override)
+
+
+def test_a_checksums_file_is_read_within_the_size_cap(tmp_path):
+    lines = "".join(f"{'a' * 64}  file{index}.csv\n" for index in range(3))  # 3 x 76 bytes
+    (tmp_path / CHECKSUMS).write_text(lines)
+    assert len(read_checksums(folder_location(tmp_path, max_bytes=1000))) == 3
+    with pytest.raises(DataError, match="SHA256SUMS: 228 bytes, more than data.max_bytes = 100"):
+        read_checksums(folder_location(tmp_path, max_bytes=100))
+
+
+def test_a_missing_checksums_file_reads_as_no_checksums(tmp_path):
+    assert read_checksums(folder_location(tmp_path)) == {}
+
+
+def folder_location(folder, **extra):
+    """The location of a local data folder."""
+    settings = DataSettings(
+        source=str(folder), train_file="train.csv", test_file="test.csv", **extra
+    )
+    return resolve_location(settings)

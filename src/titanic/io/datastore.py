@@ -21,13 +21,11 @@ from titanic.errors import DataError, StorageError
 from titanic.io.checksums import CHECKSUMS, file_sha256, parse_checksums, sha256_hex
 from titanic.io.locations import (
     EMBEDDED,
-    REMOTE_ERRORS,
     FileFormat,
     Location,
     read_bytes,
     resolve_location,
     storage_errors,
-    translate_error,
 )
 
 logger = logging.getLogger(__name__)
@@ -66,17 +64,15 @@ def read_checksums(location: Location) -> dict[str, str]:
     DataError
         When the location cannot be reached (a missing bucket included) or the file is malformed.
     """
-    url = location.url_of(CHECKSUMS)
     try:
-        content = location.filesystem.cat_file(location.path_of(CHECKSUMS))
-    except FileNotFoundError as err:
-        error = translate_error(err, url, location)
-        if isinstance(error, StorageError):
-            raise error from err
-        return {}
-    except REMOTE_ERRORS as err:
-        raise translate_error(err, url, location) from err
-    return parse_checksums(content.decode("ascii", errors="replace"), url)
+        content = read_bytes(location, CHECKSUMS)  # within data.max_bytes and its deadline
+    except StorageError:
+        raise
+    except DataError as err:
+        if isinstance(err.__cause__, FileNotFoundError):
+            return {}
+        raise
+    return parse_checksums(content.decode("ascii", errors="replace"), location.url_of(CHECKSUMS))
 
 
 def convert(
