@@ -19,8 +19,12 @@ $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# --compile-bytecode: byte-compile the environment once at install. Where PYTHONDONTWRITEBYTECODE
+# is set (it is on the machines here), nothing else ever caches it, and every Python process
+# (each command, kernel and sweep worker) would compile pandas, scikit-learn and matplotlib
+# again: `titanic run` of a small model took 31 s of CPU without, 12 s with.
 $(VENV)/.synced: pyproject.toml uv.lock | $(BIN)/uv
-	$(BIN)/uv sync --frozen --python $(BIN)/python
+	$(BIN)/uv sync --frozen --compile-bytecode --python $(BIN)/python
 	@touch $@
 
 setup: $(VENV)/.synced system-deps ## Create .venv from uv.lock and install headless Chromium if missing
