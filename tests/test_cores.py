@@ -14,7 +14,12 @@ from titanic.sweep import worker
 
 from .conftest import REPO_ROOT
 
-SMALL = ["model.n_estimators=20", "split.cv_folds=3", "evaluation.permutation_repeats=2"]
+SMALL = [
+    "model.n_estimators=20",
+    "split.cv_folds=3",
+    "evaluation.permutation_repeats=2",
+    "selection.n_estimators=5",
+]
 
 
 def settings_with(n_jobs: int):
