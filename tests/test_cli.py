@@ -190,6 +190,38 @@ def test_console_script_reports_errors_without_traceback(project):
     assert completed.stderr.count("\n") == 1 and "split.test_size" in completed.stderr
 
 
+INTERRUPTED_WHILE_IMPORTING = """
+import sys
+from titanic.errors import Interrupted
+
+class Interrupting:
+    def find_spec(self, name, path=None, target=None):
+        if name == "titanic.cli.commands":
+            raise {error}
+
+sys.meta_path.insert(0, Interrupting())
+from titanic.cli import main
+main(["run"])
+"""
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "name"),
+    [("KeyboardInterrupt", 130, "SIGINT"), ("Interrupted(15)", 143, "SIGTERM")],
+)
+def test_a_signal_while_the_cli_starts_ends_it_quietly(project, error, code, name):
+    completed = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_WHILE_IMPORTING.format(error=error)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == code
+    assert completed.stderr == f"interrupted ({name}) while starting\n"
+    assert not (project / "_output").exists()
+
+
 # --- faults at the edges: one line, exit code 1 ---------------------------------------------
 
 

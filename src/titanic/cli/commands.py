@@ -15,7 +15,6 @@ import functools
 import logging
 import os
 import signal
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,10 +154,6 @@ def _describe(err: Exception) -> str:
         where = f"{err.filename}: " if err.filename else ""
         return f"{where}{err.strerror or type(err).__name__}"
     return str(err)
-
-
-def _interrupt(signum: int, _frame: object) -> None:
-    raise Interrupted(signum)
 
 
 def current_project() -> Project:
@@ -518,18 +513,3 @@ def data_ls(params: ParamsFiles = None, overrides: Overrides = None) -> None:
         f"{settings.data.source} (sha256, bytes, SHA256SUMS entry, url):",
         list_files(settings.data, project.root),
     )
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """Run the CLI (the ``titanic`` console script and ``python -m titanic``).
-
-    SIGTERM (``docker stop``, a cancelled CI job) and SIGHUP (a closed terminal) stop a command
-    the way Ctrl-C does: its processes ended, nothing half-published.
-    """
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _interrupt)
-    app(args=list(argv) if argv is not None else None, prog_name="titanic")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main(sys.argv[1:])
