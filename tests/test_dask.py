@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import threading
 import time
 from dataclasses import replace
@@ -23,9 +24,10 @@ from typer.testing import CliRunner
 from titanic.cli import app
 from titanic.errors import OutputError, SweepError
 from titanic.project import Project
+from titanic.provenance import git_state
 from titanic.sweep import run as sweep_run
 from titanic.sweep.executors import DaskExecutor
-from titanic.sweep.remote import receive
+from titanic.sweep.remote import bundle_project, receive, this_environment
 from titanic.sweep.run import SweepOptions, run_sweep
 from titanic.sweep.worker import SealedFiles, VariantRun
 
@@ -110,6 +112,19 @@ def test_received_files_must_match_their_manifest(tmp_path):
     extra = VariantRun("v", True, 1.0, 1, files=SealedFiles({**files, "model.joblib": b"x"}))
     with pytest.raises(OutputError, match="not in the manifest"):
         receive(extra, tmp_path / "x")
+
+
+def test_a_shipped_project_reports_the_client_s_git_state(fake_project, tmp_path_factory):
+    for args in (["init", "-q"], ["add", "."], ["-c", "user.name=t", "-c", "user.email=t@t",
+                 "commit", "-qm", "one"]):  # fmt: skip
+        subprocess.run(["git", *args], cwd=fake_project, check=True, capture_output=True)
+    (fake_project / "report.qmd").write_text("# edited\n", encoding="utf-8")
+    client = git_state(fake_project)
+    assert len(client["commit"]) == 40 and client["dirty"] is True
+    project = Project.at(fake_project)
+    bundle = bundle_project(project, project.report, (), (), this_environment())
+    worker = bundle.unpack(tmp_path_factory.mktemp("worker") / "project")  # outside the checkout
+    assert git_state(worker.root) == client
 
 
 def test_an_unreachable_scheduler_fails_in_seconds_naming_it(fake_project):
@@ -222,8 +237,7 @@ def test_a_killed_worker_s_variant_is_run_again_and_every_variant_finishes(
     assert len(starts) == 4 and len(set(starts)) == 3
 
 
-# Timings differ; output_dir differs by this test's design; the git state is not known on a
-# worker, which has the package but no checkout (README: on Dask, provenance.git is null).
+# Timings differ; output_dir differs by this test's design.
 STABLE_ONLY = ("timestamp", "seconds", "duration", "started", "finished", "elapsed", "output_dir")
 
 
@@ -242,6 +256,8 @@ def without_timings(document):
 @pytest.mark.slow
 def test_a_real_sweep_on_a_local_cluster_gives_the_local_pool_s_metrics(tmp_path, monkeypatch):
     monkeypatch.chdir(REPO_ROOT)
+    checkout = git_state(REPO_ROOT)
+    assert checkout["commit"] is not None, "run this test in a git checkout"
     results = {}
     for label, how in (("pool", ["--jobs", "2"]), ("dask", ["--cluster", "local:2"])):
         params = tmp_path / f"{label}.yaml"
@@ -266,8 +282,8 @@ def test_a_real_sweep_on_a_local_cluster_gives_the_local_pool_s_metrics(tmp_path
             for label in ("pool", "dask")
         ]
         assert documents[0]["parameters"]["model"]["max_depth"] == depth
-        assert documents[1]["provenance"].pop("git") == {"commit": None, "dirty": None}
-        documents[0]["provenance"].pop("git")
+        # The worker renders outside the checkout: the client's git state travels with the task.
+        assert documents[0]["provenance"]["git"] == checkout
         assert without_timings(documents[0]) == without_timings(documents[1])
         assert (results["dask"] / name / "report.html").stat().st_size > 10_000
         manifest = json.loads((results["dask"] / name / "manifest.json").read_text())
