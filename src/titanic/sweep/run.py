@@ -106,8 +106,8 @@ class SweepObserver:
     def finished(self, outcome: VariantOutcome) -> None:
         """Report a variant that ended: cached, done or failed."""
 
-    def running(self, names: Sequence[str]) -> None:
-        """Report the variants executing now."""
+    def running(self, workers: Mapping[str, str]) -> None:
+        """Report the variants executing now, each with its worker (``""`` when unknown)."""
 
     def stop(self) -> None:
         """Close the display: the sweep is over."""
@@ -223,12 +223,7 @@ def _execute(
                 plan.outcomes[task.name] = outcome
                 observer.finished(outcome)
             where = executor.placement(pending)
-            observer.running(
-                [
-                    f"{pending[future].name} on {worker}" if worker else pending[future].name
-                    for future, worker in where.items()
-                ]
-            )
+            observer.running({pending[future].name: worker for future, worker in where.items()})
     except BaseException:
         # Ctrl-C or a signal: start nothing more, end the running variants, publish nothing.
         for future in pending:
