@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -23,6 +24,7 @@ from typer.testing import CliRunner
 
 from titanic.cli import app
 from titanic.errors import OutputError, SweepError
+from titanic.io.output_sets import verify
 from titanic.project import Project
 from titanic.provenance import git_state
 from titanic.sweep import run as sweep_run
@@ -31,7 +33,16 @@ from titanic.sweep.remote import bundle_project, receive, this_environment
 from titanic.sweep.run import SweepOptions, run_sweep
 from titanic.sweep.worker import SealedFiles, VariantRun
 
-from .conftest import REPO_ROOT, TINY_MODEL, metrics_json, write_params
+from .conftest import (
+    REPO_ROOT,
+    TINY_MODEL,
+    assert_all_gone,
+    metrics_json,
+    start,
+    stop,
+    wait_for,
+    write_params,
+)
 
 runner = CliRunner()
 MARKERS = "TITANIC_TEST_MARKERS"
@@ -235,6 +246,48 @@ def test_a_killed_worker_s_variant_is_run_again_and_every_variant_finishes(
     # The killed variant started twice, in two different processes.
     starts = sorted(marker.stem for marker in markers.iterdir())
     assert len(starts) == 4 and len(set(starts)) == 3
+
+
+def kernels(tree: psutil.Process) -> list[psutil.Process]:
+    """The notebook kernels below ``tree``: one per variant rendering now."""
+    found = []
+    for process in tree.children(recursive=True):
+        try:
+            if "ipykernel" in " ".join(process.cmdline()):
+                found.append(process)
+        except psutil.NoSuchProcess:
+            continue
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_during_a_dask_sweep_ends_the_cluster_and_publishes_only_whole_sets(
+    project, signum
+):
+    shutil.copyfile(REPO_ROOT / "report.qmd", project / "report.qmd")
+    depths = [2, 3, 4, 5, 6, 7]
+    write_params(project, **TINY_MODEL, variants={"grid": {"model.max_depth": depths}})
+    variants = project / "_output" / "variants"
+    process, tree = start(project, "sweep", "--cluster", "local:2")
+    # The first variant published, another one rendering, the rest queued.
+    wait_for(
+        lambda: list(variants.glob("*/manifest.json")) and kernels(tree), 300, "a second variant"
+    )
+    started = stop(process, tree, signum)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signum, stderr
+    assert "Traceback" not in stderr
+    assert_all_gone(started)  # nannies, workers, kernels; the scheduler was the command itself
+    time.sleep(1.0)  # nothing may still write after the command is gone
+    folders = [path for path in variants.iterdir() if path.is_dir()]
+    published = [folder for folder in folders if (folder / "manifest.json").is_file()]
+    assert 1 <= len(published) < len(depths), stderr  # the queued variants were cancelled
+    for folder in published:
+        assert verify(folder) is None
+    for folder in set(folders) - set(published):
+        assert not list(folder.iterdir()), f"{folder.name}: files without a manifest"
+    assert not list(variants.glob("*/.staging-*")) and not list(variants.glob("*/.backup-*"))
 
 
 # Timings differ; output_dir differs by this test's design.
