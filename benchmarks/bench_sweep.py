@@ -99,9 +99,9 @@ def sequential_loop(variants, params_files: list[Path], work: Path) -> float:
     return time.perf_counter() - started
 
 
-def replace_section(text: str) -> None:
+def replace_section(text: str, section: str = SECTION) -> None:
     current = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.M | re.S)
+    pattern = re.compile(rf"^{re.escape(section)}\n.*?(?=^## |\Z)", re.M | re.S)
     block = text.rstrip() + "\n\n"
     updated = (
         pattern.sub(block, current)
