@@ -22,14 +22,22 @@ import shutil
 import statistics
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import psutil
 import yaml
-from bench_sweep import BIN, DOC, ROOT, LoadSampler, replace_section, sequential_loop, timed
+from bench_sweep import (
+    BIN,
+    DOC,
+    ROOT,
+    LoadSampler,
+    Sampler,
+    replace_section,
+    sequential_loop,
+    timed,
+)
 
 from titanic.config import load_settings
 from titanic.project import Project
@@ -110,26 +118,17 @@ class Timeline(SweepObserver):
         self.stopped = time.perf_counter()
 
 
-class MemorySampler:
+class MemorySampler(Sampler):
     """Sample this process's resident set size every 0.2 s; keep the high-water mark."""
 
     def __init__(self) -> None:
-        self.process = psutil.Process()
-        self.baseline = self.peak = self.process.memory_info().rss
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        process = psutil.Process()
+        self.baseline = process.memory_info().rss
+        super().__init__(lambda: process.memory_info().rss, 0.2)
 
-    def _run(self) -> None:
-        while not self._stop.wait(0.2):
-            self.peak = max(self.peak, self.process.memory_info().rss)
-
-    def __enter__(self) -> MemorySampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
+    @property
+    def peak(self) -> float:
+        return max([self.baseline, *self.samples])
 
 
 def simulated_sweep(count: int, work: Path) -> dict:
