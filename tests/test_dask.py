@@ -164,6 +164,14 @@ def test_sweep_help_names_the_three_ways_to_a_cluster():
 
 
 @pytest.mark.slow
+def test_the_cluster_s_info_logs_stay_off_the_live_display(fake_project):
+    result = runner.invoke(app, ["sweep", "--cluster", "local:1", "--only", "max_depth-2"])
+    assert "max_depth-2" in result.stderr  # the display itself is there
+    for chatter in ("Scheduler at", "Start Nanny", "Register worker", "Receive client"):
+        assert chatter not in result.stderr, result.stderr
+
+
+@pytest.mark.slow
 def test_a_worker_with_another_package_refuses_naming_both_sides(
     fake_project, local_cluster, monkeypatch
 ):
