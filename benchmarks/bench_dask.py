@@ -270,6 +270,16 @@ high-water mark during it (sampled every 0.2 s), scheduler included.
 workers: {PROJECTED_VARIANTS:,} x {real["dask_variant_seconds"]:.1f} s / {PROJECTED_WORKERS}
 = {rendering / 60:.0f} min of rendering, plus {client / 60:.1f} min of the measured per-variant
 overhead if none of it overlapped the rendering: about {total / 60:.0f} min.
+
+**Next bottleneck.** A cProfile of a 300-variant simulated run (2026-11-26) puts most of the
+client's time per variant in publishing (about 23 ms under the profiler: folder lock, journal
+written atomically, renames, removing the backup and staging folders) and receiving (about 5 ms:
+writing the files and checking their sha256), one variant at a time in the sweep's main thread,
+in the process that also hosts a LocalCluster's scheduler. With 100 workers taking about a
+minute per variant, results arrive about twice a second and the client keeps up; it becomes the
+bottleneck when results arrive faster than it publishes them (every 30 ms or so here): short
+variants, or thousands of workers. The comparison page costs about 12 s whatever the size
+(matplotlib's import and one figure per swept parameter).
 """
 
 
