@@ -24,7 +24,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Self
 
 import nbformat
 import yaml
@@ -42,25 +44,32 @@ DOC = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Sweep"
 
 
-class LoadSampler:
-    """Sample the 1-minute load average every few seconds: the machine may be shared."""
+class Sampler:
+    """Sample ``measure()`` every ``every`` seconds in a thread, while in a ``with`` block."""
 
-    def __init__(self, every: float = 5.0):
+    def __init__(self, measure: Callable[[], float], every: float):
         self.samples: list[float] = []
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(measure, every), daemon=True)
 
-    def _run(self, every: float) -> None:
+    def _run(self, measure: Callable[[], float], every: float) -> None:
         while not self._stop.wait(every):
-            self.samples.append(os.getloadavg()[0])
+            self.samples.append(measure())
 
-    def __enter__(self) -> LoadSampler:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
+
+
+class LoadSampler(Sampler):
+    """Sample the 1-minute load average every few seconds: the machine may be shared."""
+
+    def __init__(self, every: float = 5.0):
+        super().__init__(lambda: os.getloadavg()[0], every)
 
     def text(self) -> str:
         if not self.samples:
@@ -99,9 +108,9 @@ def sequential_loop(variants, params_files: list[Path], work: Path) -> float:
     return time.perf_counter() - started
 
 
-def replace_section(text: str) -> None:
+def replace_section(text: str, section: str = SECTION) -> None:
     current = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.M | re.S)
+    pattern = re.compile(rf"^{re.escape(section)}\n.*?(?=^## |\Z)", re.M | re.S)
     block = text.rstrip() + "\n\n"
     updated = (
         pattern.sub(block, current)

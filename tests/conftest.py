@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
+import psutil
 import pytest
 import yaml
 
 from titanic.metrics import METRIC_NAMES, MetricsDocument, parse_document
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+TITANIC = Path(sys.executable).parent / "titanic"
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data" / "titanic"
 TINY_MODEL = {
     "model": {"n_estimators": 10, "max_depth": 4},
@@ -147,3 +152,44 @@ def metrics_json(validation: float | dict[str, float], cv_mean: float, cv_std: f
     text = json.dumps(document)
     parse_document(text)  # a fake that drifts from the contract fails here
     return text
+
+
+# --- a real `titanic` process, signalled (tests/test_faults.py, tests/test_dask.py) -------
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:
+    """Poll ``predicate`` every 0.1 s; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def start(project: Path, *arguments: str) -> tuple[subprocess.Popen, psutil.Process]:
+    """Start ``titanic *arguments`` in ``project``, its output piped."""
+    process = subprocess.Popen(
+        [str(TITANIC), *arguments],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return process, psutil.Process(process.pid)
+
+
+def stop(process: subprocess.Popen, tree: psutil.Process, signum: int) -> list[psutil.Process]:
+    """Send ``signum``; return the processes the command had started, snapshotted just before."""
+    started = tree.children(recursive=True)
+    process.send_signal(signum)
+    return started
+
+
+def assert_all_gone(processes: list[psutil.Process]) -> None:
+    """Fail naming the processes still running after 3 s (killed, so none outlives the test)."""
+    _, alive = psutil.wait_procs(processes, timeout=3)
+    survivors = [f"{p.pid} {p.name()}" for p in alive]
+    for p in alive:
+        p.kill()
+    assert not survivors, f"still running: {survivors}"

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
+import subprocess
 import threading
 import time
 from dataclasses import replace
@@ -22,14 +24,25 @@ from typer.testing import CliRunner
 
 from titanic.cli import app
 from titanic.errors import OutputError, SweepError
+from titanic.io.output_sets import verify
 from titanic.project import Project
+from titanic.provenance import git_state
 from titanic.sweep import run as sweep_run
 from titanic.sweep.executors import DaskExecutor
-from titanic.sweep.remote import receive
+from titanic.sweep.remote import bundle_project, receive, this_environment
 from titanic.sweep.run import SweepOptions, run_sweep
 from titanic.sweep.worker import SealedFiles, VariantRun
 
-from .conftest import REPO_ROOT, TINY_MODEL, metrics_json, write_params
+from .conftest import (
+    REPO_ROOT,
+    TINY_MODEL,
+    assert_all_gone,
+    metrics_json,
+    start,
+    stop,
+    wait_for,
+    write_params,
+)
 
 runner = CliRunner()
 MARKERS = "TITANIC_TEST_MARKERS"
@@ -112,6 +125,19 @@ def test_received_files_must_match_their_manifest(tmp_path):
         receive(extra, tmp_path / "x")
 
 
+def test_a_shipped_project_reports_the_client_s_git_state(fake_project, tmp_path_factory):
+    for args in (["init", "-q"], ["add", "."], ["-c", "user.name=t", "-c", "user.email=t@t",
+                 "commit", "-qm", "one"]):  # fmt: skip
+        subprocess.run(["git", *args], cwd=fake_project, check=True, capture_output=True)
+    (fake_project / "report.qmd").write_text("# edited\n", encoding="utf-8")
+    client = git_state(fake_project)
+    assert len(client["commit"]) == 40 and client["dirty"] is True
+    project = Project.at(fake_project)
+    bundle = bundle_project(project, project.report, (), (), this_environment())
+    worker = bundle.unpack(tmp_path_factory.mktemp("worker") / "project")  # outside the checkout
+    assert git_state(worker.root) == client
+
+
 def test_an_unreachable_scheduler_fails_in_seconds_naming_it(fake_project):
     address = f"tcp://127.0.0.1:{free_port()}"
     started = time.monotonic()
@@ -135,6 +161,14 @@ def test_sweep_help_names_the_three_ways_to_a_cluster():
 
 
 # --- on a LocalCluster -------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_cluster_s_info_logs_stay_off_the_live_display(fake_project):
+    result = runner.invoke(app, ["sweep", "--cluster", "local:1", "--only", "max_depth-2"])
+    assert "max_depth-2" in result.stderr  # the display itself is there
+    for chatter in ("Scheduler at", "Start Nanny", "Register worker", "Receive client"):
+        assert chatter not in result.stderr, result.stderr
 
 
 @pytest.mark.slow
@@ -222,8 +256,49 @@ def test_a_killed_worker_s_variant_is_run_again_and_every_variant_finishes(
     assert len(starts) == 4 and len(set(starts)) == 3
 
 
-# Timings differ; output_dir differs by this test's design; the git state is not known on a
-# worker, which has the package but no checkout (README: on Dask, provenance.git is null).
+def kernels(tree: psutil.Process) -> list[psutil.Process]:
+    """The notebook kernels below ``tree``: one per variant rendering now."""
+    found = []
+    for process in tree.children(recursive=True):
+        try:
+            if "ipykernel" in " ".join(process.cmdline()):
+                found.append(process)
+        except psutil.NoSuchProcess:
+            continue
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_during_a_dask_sweep_ends_the_cluster_and_publishes_only_whole_sets(
+    project, signum
+):
+    shutil.copyfile(REPO_ROOT / "report.qmd", project / "report.qmd")
+    depths = [2, 3, 4, 5, 6, 7]
+    write_params(project, **TINY_MODEL, variants={"grid": {"model.max_depth": depths}})
+    variants = project / "_output" / "variants"
+    process, tree = start(project, "sweep", "--cluster", "local:2")
+    # The first variant published, another one rendering, the rest queued.
+    wait_for(
+        lambda: list(variants.glob("*/manifest.json")) and kernels(tree), 300, "a second variant"
+    )
+    started = stop(process, tree, signum)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signum, stderr
+    assert "Traceback" not in stderr
+    assert_all_gone(started)  # nannies, workers, kernels; the scheduler was the command itself
+    time.sleep(1.0)  # nothing may still write after the command is gone
+    folders = [path for path in variants.iterdir() if path.is_dir()]
+    published = [folder for folder in folders if (folder / "manifest.json").is_file()]
+    assert 1 <= len(published) < len(depths), stderr  # the queued variants were cancelled
+    for folder in published:
+        assert verify(folder) is None
+    for folder in set(folders) - set(published):
+        assert not list(folder.iterdir()), f"{folder.name}: files without a manifest"
+    assert not list(variants.glob("*/.staging-*")) and not list(variants.glob("*/.backup-*"))
+
+
+# Timings differ; output_dir differs by this test's design.
 STABLE_ONLY = ("timestamp", "seconds", "duration", "started", "finished", "elapsed", "output_dir")
 
 
@@ -242,6 +317,8 @@ def without_timings(document):
 @pytest.mark.slow
 def test_a_real_sweep_on_a_local_cluster_gives_the_local_pool_s_metrics(tmp_path, monkeypatch):
     monkeypatch.chdir(REPO_ROOT)
+    checkout = git_state(REPO_ROOT)
+    assert checkout["commit"] is not None, "run this test in a git checkout"
     results = {}
     for label, how in (("pool", ["--jobs", "2"]), ("dask", ["--cluster", "local:2"])):
         params = tmp_path / f"{label}.yaml"
@@ -266,8 +343,8 @@ def test_a_real_sweep_on_a_local_cluster_gives_the_local_pool_s_metrics(tmp_path
             for label in ("pool", "dask")
         ]
         assert documents[0]["parameters"]["model"]["max_depth"] == depth
-        assert documents[1]["provenance"].pop("git") == {"commit": None, "dirty": None}
-        documents[0]["provenance"].pop("git")
+        # The worker renders outside the checkout: the client's git state travels with the task.
+        assert documents[0]["provenance"]["git"] == checkout
         assert without_timings(documents[0]) == without_timings(documents[1])
         assert (results["dask"] / name / "report.html").stat().st_size > 10_000
         manifest = json.loads((results["dask"] / name / "manifest.json").read_text())

@@ -12,23 +12,29 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import psutil
 import pytest
 from typer.testing import CliRunner
 
 from titanic.cli import app
 from titanic.io.output_sets import OutputSet, read_manifest, verify
 
-from .conftest import REPO_ROOT, TINY_MODEL, write_params
+from .conftest import (
+    REPO_ROOT,
+    TINY_MODEL,
+    TITANIC,
+    assert_all_gone,
+    start,
+    stop,
+    wait_for,
+    write_params,
+)
 
 runner = CliRunner()
-TITANIC = Path(sys.executable).parent / "titanic"
 
 
 @contextlib.contextmanager
@@ -127,41 +133,6 @@ def test_a_malformed_front_matter_fails_before_any_kernel(project, monkeypatch):
 
 
 # --- signals --------------------------------------------------------------------------------
-
-
-def wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def start(project: Path, *arguments: str) -> tuple[subprocess.Popen, psutil.Process]:
-    process = subprocess.Popen(
-        [str(TITANIC), *arguments],
-        cwd=project,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    return process, psutil.Process(process.pid)
-
-
-def stop(process: subprocess.Popen, tree: psutil.Process, signum: int) -> list[psutil.Process]:
-    """Send ``signum``; return the processes the command had started, snapshotted just before."""
-    started = tree.children(recursive=True)
-    process.send_signal(signum)
-    return started
-
-
-def assert_all_gone(processes: list[psutil.Process]) -> None:
-    _, alive = psutil.wait_procs(processes, timeout=3)
-    survivors = [f"{p.pid} {p.name()}" for p in alive]
-    for p in alive:
-        p.kill()
-    assert not survivors, f"still running: {survivors}"
 
 
 @pytest.mark.slow

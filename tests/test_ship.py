@@ -1,4 +1,4 @@
-"""Shipping checks: the Dockerfile, the GitHub workflows and the pre-commit hooks.
+"""Shipping checks: the Dockerfile, compose.yaml, the GitHub workflows and the pre-commit hooks.
 
 The helper programs (hadolint, check-jsonschema, pre-commit) come from the environment that runs
 the tests, the `.venv/bin` next to `sys.executable`, so they are the versions pinned in uv.lock.
@@ -21,6 +21,7 @@ VENV_BIN = Path(sys.executable).parent
 DOCKERFILE = ROOT / "Dockerfile"
 WORKFLOWS = ROOT / ".github" / "workflows"
 PRE_COMMIT_CONFIG = ROOT / ".pre-commit-config.yaml"
+COMPOSE_FILE = ROOT / "compose.yaml"
 MAIN_COMMAND = "make report"
 
 
@@ -28,6 +29,17 @@ def tool(name: str) -> str:
     path = VENV_BIN / name
     assert path.exists(), f"{name} is missing from {VENV_BIN}: run `make setup` (uv sync --frozen)"
     return str(path)
+
+
+def schema_errors(builtin_schema: str, path: Path) -> str:
+    """Validate ``path`` against a schema vendored by check-jsonschema (offline); "" when valid."""
+    result = subprocess.run(
+        [tool("check-jsonschema"), "--builtin-schema", builtin_schema, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return "" if result.returncode == 0 else result.stdout + result.stderr
 
 
 def dockerfile_instructions() -> list[tuple[str, str]]:
@@ -250,13 +262,7 @@ def test_the_three_workflows_exist():
 
 @pytest.mark.parametrize("workflow", workflow_files(), ids=lambda path: path.name)
 def test_workflow_matches_the_github_schema(workflow):
-    result = subprocess.run(
-        [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(workflow)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert not schema_errors("vendor.github-workflows", workflow)
 
 
 @pytest.mark.parametrize("workflow", workflow_files(), ids=lambda path: path.name)
@@ -315,6 +321,14 @@ def test_docker_workflow_builds_pull_requests_and_pushes_only_tags():
     meta = [step for step in steps if step.get("uses", "").startswith("docker/metadata-action@")]
     assert [step["with"]["images"] for step in meta] == ["${{ env.IMAGE }}"]
     assert docker["env"]["IMAGE"].startswith("ghcr.io/")
+
+
+# Docker Compose
+
+
+def test_compose_file_matches_the_compose_specification():
+    # check-jsonschema vendors the compose-spec schema: no download at test time.
+    assert not schema_errors("vendor.compose-spec", COMPOSE_FILE)
 
 
 # pre-commit

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import platform
 import subprocess
 from datetime import UTC, datetime
@@ -23,6 +24,9 @@ KEY_PACKAGES = (
     "nbconvert",
 )
 
+# A project shipped to a Dask worker has no checkout: the client's git state travels in it.
+SHIPPED_GIT_STATE = ".titanic-git-state.json"
+
 
 class GitState(TypedDict):
     """The commit checked out (``None`` outside git) and whether the work tree differs from it."""
@@ -34,8 +38,13 @@ class GitState(TypedDict):
 def git_state(root: Path) -> GitState:
     """Return the commit checked out in ``root`` and whether the work tree differs from it.
 
-    Both are ``None`` outside a git checkout or when git is not installed.
+    Both are ``None`` outside a git checkout or when git is not installed. A project shipped to
+    a worker reports the state its client recorded in :data:`SHIPPED_GIT_STATE`.
     """
+    shipped = root / SHIPPED_GIT_STATE
+    if shipped.is_file():
+        recorded = json.loads(shipped.read_text(encoding="utf-8"))
+        return {"commit": recorded["commit"], "dirty": recorded["dirty"]}
 
     def git(*args: str) -> str | None:
         try:

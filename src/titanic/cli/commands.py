@@ -75,6 +75,7 @@ class GlobalOptions:
     """Options of the ``titanic`` group, shared with every subcommand."""
 
     debug: bool = False
+    log_level: int = logging.WARNING
 
 
 # Set by the group callback on every invocation. Typer vendors its own click, so the current
@@ -112,6 +113,7 @@ def configure(
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
     cap_transport_logging(level)
     OPTIONS.debug = debug
+    OPTIONS.log_level = level
 
 
 def _error_line(message: str) -> None:
@@ -370,6 +372,16 @@ def sweep(
         )
 
 
+def _quiet_dask_logs() -> None:
+    """Keep Dask's INFO records (scheduler, nannies, clients) off the live display, unless -v.
+
+    distributed sets its loggers to INFO when it is imported, so this comes after the import.
+    """
+    import distributed  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+
+    logging.getLogger("distributed").setLevel(OPTIONS.log_level)
+
+
 def _sweep_executor(
     jobs: int, cluster: str | None, scheduler: str | None, dashboard: bool
 ) -> VariantExecutor:
@@ -379,6 +391,8 @@ def _sweep_executor(
     if cluster is not None and scheduler is not None:
         raise SweepError("--cluster and --scheduler exclude each other: choose one")
     address = scheduler or (None if cluster else os.environ.get("DASK_SCHEDULER_ADDRESS"))
+    if address or cluster is not None:
+        _quiet_dask_logs()
     if address:
         from titanic.sweep.executors import DaskExecutor
 

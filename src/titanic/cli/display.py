@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -15,21 +15,38 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from titanic.sweep.compare import read_metrics
 from titanic.sweep.run import SweepObserver, SweepResult, VariantOutcome
 
+# Below the bar, one line per running variant, up to this many (100 workers would fill a screen).
+RUNNING_LINES = 10
+
+
+class _SweepBar(Progress):
+    """rich's progress bar, followed by one line per running variant and its worker."""
+
+    running_lines: tuple[str, ...] = ()
+
+    def get_renderables(self) -> Iterable[RenderableType]:
+        """Yield the bar, then the running variants, each cut to the terminal's width."""
+        yield from super().get_renderables()
+        for line in self.running_lines:
+            yield Text(line, no_wrap=True, overflow="ellipsis")
+
 
 class SweepProgress(SweepObserver):
-    """A live display on a rich console: done/total, running, cached, failed, elapsed.
+    """A live display on a rich console: done/total, cached, failed, elapsed.
 
-    One line per finished variant is printed above the bar, saying whether it was cached.
+    One line per finished variant is printed above the bar, saying whether it was cached; below
+    it, one line per running variant names the worker running it.
     """
 
     def __init__(self, console: Console):
         self.console = console
         self.counts = {"done": 0, "cached": 0, "failed": 0}
-        self.progress = Progress(
+        self.progress = _SweepBar(
             SpinnerColumn(),
             TextColumn("[bold]sweep"),
             BarColumn(),
@@ -40,14 +57,20 @@ class SweepProgress(SweepObserver):
             transient=False,
         )
         self.task_id = self.progress.add_task("sweep", total=0, status="")
-        self.running_names: Sequence[str] = ()
+        self.workers: dict[str, str] = {}
 
     def _refresh(self) -> None:
-        running = ", ".join(self.running_names) or "-"
         status = (
             f"cached {self.counts['cached']} · failed {self.counts['failed']}"
-            f" · running {len(self.running_names)}: {running}"
+            f" · running {len(self.workers)}"
         )
+        lines = [
+            f"  running {name} on {worker}" if worker else f"  running {name}"
+            for name, worker in list(self.workers.items())[:RUNNING_LINES]
+        ]
+        if len(self.workers) > RUNNING_LINES:
+            lines.append(f"  and {len(self.workers) - RUNNING_LINES} more")
+        self.progress.running_lines = tuple(lines)
         self.progress.update(self.task_id, status=status)
 
     def start(self, total: int) -> None:
@@ -70,14 +93,14 @@ class SweepProgress(SweepObserver):
         self.progress.console.print(line, highlight=False)
         self._refresh()
 
-    def running(self, names: Sequence[str]) -> None:
-        """Show which variants execute now."""
-        self.running_names = tuple(names)
+    def running(self, workers: Mapping[str, str]) -> None:
+        """Show which variants execute now, and where."""
+        self.workers = dict(workers)
         self._refresh()
 
     def stop(self) -> None:
         """Stop the live display, leaving its last state on screen."""
-        self.running_names = ()
+        self.workers = {}
         self._refresh()
         self.progress.stop()
 

@@ -184,6 +184,7 @@ class DaskExecutor(VariantExecutor):
         self.address = str(client.scheduler.address) if client.scheduler else ""
         self.workers = max(1, sum(client.nthreads().values()))
         self._futures: dict[str, tuple[distributed.Future, Future[Any]]] = {}
+        self._closed = False
 
     @classmethod
     def start_local(cls, workers: int, dashboard: bool = False) -> DaskExecutor:
@@ -261,7 +262,14 @@ class DaskExecutor(VariantExecutor):
         return where
 
     def shutdown(self, cancel: bool = False) -> None:
-        """Wait for the tasks (unless ``cancel``), then close the client and our cluster."""
+        """Wait for the tasks (unless ``cancel``), then close the client and our cluster.
+
+        Only the first call does anything: an interrupted sweep terminates the executor, then
+        leaves its ``with`` block, and a closed client cannot be asked to cancel again.
+        """
+        if self._closed:
+            return
+        self._closed = True
         remotes = [remote for remote, _ in self._futures.values()]
         if cancel:
             self.client.cancel(remotes, force=True)

@@ -1,10 +1,11 @@
 """Variants on workers that share no filesystem with the sweep: what travels, and checks.
 
-The client packs the report, its typesetting files and the parameter files into a
-:class:`ProjectBundle` (bytes), sent once to the cluster. A worker unpacks it into a temporary
-project, refuses the task if its ``titanic`` package or its Python/Dask versions differ from
-the client's, renders the variant there with :func:`titanic.sweep.worker.execute_variant` (the
-local pool's code), and returns the sealed set as bytes (:class:`SealedFiles`). The client
+The client packs the report, its typesetting files, the parameter files and the checkout's
+git state into a :class:`ProjectBundle` (bytes), sent once to the cluster. A worker unpacks it
+into a temporary project, refuses the task if its ``titanic`` package or its Python/Dask
+versions differ from the client's, renders the variant there with
+:func:`titanic.sweep.worker.execute_variant` (the local pool's code), and returns the sealed set
+as bytes (:class:`SealedFiles`). The client
 writes those bytes into a staging folder inside the variant's folder, checks each against the
 manifest's sha256 and size, and publishes it as it publishes a local worker's staging folder.
 """
@@ -12,6 +13,7 @@ manifest's sha256 and size, and publishes it as it publishes a local worker's st
 from __future__ import annotations
 
 import functools
+import json
 import platform
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -31,6 +33,7 @@ from titanic.io.output_sets import (
     verify,
 )
 from titanic.project import PARAMS_FILENAME, Project
+from titanic.provenance import SHIPPED_GIT_STATE, git_state
 from titanic.sweep.cache import PACKAGE_DIR, TYPESETTING_FILES, tree_sha256
 from titanic.sweep.worker import FAILED_LOG_FILENAME, SealedFiles, VariantRun, VariantTask
 
@@ -99,9 +102,13 @@ def bundle_project(
     """Pack what a worker reads from the project: report, typesetting and parameter files.
 
     Parameter files outside the project go under ``params-files/``; the training and test
-    files of a relative local ``data.source`` travel too (only a local cluster can have one).
+    files of a relative local ``data.source`` travel too (only a local cluster can have one),
+    and so does the checkout's git state, which a worker's metrics record as the client's.
     """
-    files = {PARAMS_FILENAME: project.params_file.read_bytes()}
+    files = {
+        PARAMS_FILENAME: project.params_file.read_bytes(),
+        SHIPPED_GIT_STATE: json.dumps(git_state(project.root)).encode(),
+    }
     for path in (report, *(report.parent / name for name in TYPESETTING_FILES)):
         if path.is_file():
             files[_inside(project, path) or path.name] = path.read_bytes()

@@ -106,8 +106,8 @@ class SweepObserver:
     def finished(self, outcome: VariantOutcome) -> None:
         """Report a variant that ended: cached, done or failed."""
 
-    def running(self, names: Sequence[str]) -> None:
-        """Report the variants executing now."""
+    def running(self, workers: Mapping[str, str]) -> None:
+        """Report the variants executing now, each with its worker (``""`` when unknown)."""
 
     def stop(self) -> None:
         """Close the display: the sweep is over."""
@@ -144,6 +144,8 @@ def _plan(
 ) -> _Plan:
     """Decide, per variant, between cached, skipped (not selected), failed (no data) and to run."""
     sources = source_fingerprint(report, project.lock_file)
+    # By name: a list scan per variant compared whole variants, quadratic in the sweep's size.
+    chosen = {variant.name for variant in selected}
     data_hashes: dict[str, dict[str, str] | TitanicError] = {}
     plan = _Plan()
     for variant in variants:
@@ -155,14 +157,14 @@ def _plan(
                 data_hashes[data_key] = err
         data = data_hashes[data_key]
         if isinstance(data, TitanicError):
-            status: Status = "failed" if variant in selected else "skipped"
+            status: Status = "failed" if variant.name in chosen else "skipped"
             plan.outcomes[variant.name] = VariantOutcome(variant, status, error=one_line(data))
             continue
         components = cache_components(variant, sources, data)
         variant_folder = folder / variant.name
         record = read_cache_record(variant_folder)
         reason = stale_reason(record, components, variant_folder)
-        if variant not in selected:
+        if variant.name not in chosen:
             status = "cached" if reason is None else "skipped"
             seconds = record.get("seconds") if record and reason is None else None
             plan.outcomes[variant.name] = VariantOutcome(variant, status, seconds, "not selected")
@@ -223,12 +225,7 @@ def _execute(
                 plan.outcomes[task.name] = outcome
                 observer.finished(outcome)
             where = executor.placement(pending)
-            observer.running(
-                [
-                    f"{pending[future].name} on {worker}" if worker else pending[future].name
-                    for future, worker in where.items()
-                ]
-            )
+            observer.running({pending[future].name: worker for future, worker in where.items()})
     except BaseException:
         # Ctrl-C or a signal: start nothing more, end the running variants, publish nothing.
         for future in pending:
