@@ -100,7 +100,7 @@ def test_no_location_caches_nothing(tmp_path):
 def test_the_cache_lives_in_the_parameters_output_folder(project):
     settings = load_settings(project / "params.yaml", overrides=["output_dir=elsewhere"])
     cache = report_cache(Project.at(project), settings)
-    assert cache.location == project / "elsewhere" / ".cache" / "joblib"
+    assert cache.location == project / "elsewhere" / ".cache"
 
 
 # --- data loading --------------------------------------------------------------------------

@@ -35,7 +35,6 @@ from titanic.io.checksums import sha256_hex
 logger = logging.getLogger(__name__)
 
 CACHE_DIRNAME = ".cache"
-MEMORY_DIRNAME = "joblib"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 Value = TypeVar("Value")
 
@@ -49,8 +48,11 @@ class Sealed:
 
 
 def cache_folder(output_dir: Path) -> Path:
-    """Return where the shared cache lives for an output folder: ``<output_dir>/.cache/joblib``."""
-    return output_dir / CACHE_DIRNAME / MEMORY_DIRNAME
+    """Return the cache folder of an output folder, ``<output_dir>/.cache``.
+
+    joblib keeps its entries in a ``joblib`` folder inside it.
+    """
+    return output_dir / CACHE_DIRNAME
 
 
 @lru_cache(maxsize=1)
@@ -103,7 +105,8 @@ class ContentCache:
     Parameters
     ----------
     location : Path or None
-        The cache folder (:func:`cache_folder`); ``None`` computes every value, caching nothing.
+        The cache folder (:func:`cache_folder`), where joblib writes ``joblib/``; ``None``
+        computes every value, caching nothing.
     """
 
     def __init__(self, location: Path | None):
