@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 
 import psutil
 import pytest
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 
 from titanic.cli import app
 from titanic.project import Project
+from titanic.report import kernels
 from titanic.report.render import render_report
 
 from .conftest import REPO_ROOT, TINY_MODEL
@@ -100,7 +102,7 @@ def test_no_kernel_or_standby_outlives_its_use(runs):
 
 
 @pytest.mark.slow
-def test_a_sweep_variant_runs_in_a_forked_kernel_and_equals_a_cold_render(tmp_path, monkeypatch):
+def test_sweep_variants_run_in_forked_kernels_and_equal_a_cold_render(tmp_path, monkeypatch):
     monkeypatch.chdir(REPO_ROOT)
     path = os.pathsep.join(
         folder for folder in os.environ["PATH"].split(os.pathsep) if "quarto" not in folder
@@ -108,21 +110,36 @@ def test_a_sweep_variant_runs_in_a_forked_kernel_and_equals_a_cold_render(tmp_pa
     monkeypatch.setenv("PATH", path)  # the nbconvert backend, in the workers too
     params = tmp_path / "tiny.yaml"
     tiny = {**TINY_MODEL, "output_dir": str(tmp_path / "out")}
-    params.write_text(yaml.safe_dump({**tiny, "variants": {"grid": {"model.max_depth": [2]}}}))
+    params.write_text(yaml.safe_dump({**tiny, "variants": {"grid": {"model.max_depth": [2, 3]}}}))
+    # One worker: the second variant's kernel is forked from a worker that already ran one.
     result = CliRunner().invoke(app, ["sweep", "--params", str(params), "--jobs", "1"])
     assert result.exit_code == 0, result.output
-    variant = tmp_path / "out" / "variants" / "max_depth-2"
-    assert "forked with the stack imported" in (variant / "sweep.log").read_text()
+    variants = tmp_path / "out" / "variants"
+    for name in ("max_depth-2", "max_depth-3"):
+        assert "forked with the stack imported" in (variants / name / "sweep.log").read_text()
     cold = tmp_path / "cold"
     render_report(
         Project.at(REPO_ROOT),
-        overrides=["model.max_depth=2"],
+        overrides=["model.max_depth=3"],
         params_files=[params],
         output_dir=cold,
         formats=["html"],
         progress=False,
     )
+    variant = variants / "max_depth-3"
     for name in ("report.html", "metrics.json"):
         forked = normalised((variant / name).read_text(encoding="utf-8"))
         assert forked == normalised((cold / name).read_text(encoding="utf-8")), name
     assert (variant / "model.joblib").read_bytes() == (cold / "model.joblib").read_bytes()
+
+
+def test_a_process_with_other_threads_is_not_forked():
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert kernels.fork_standby() is False
+        assert os.getpid() not in kernels._STANDBY
+    finally:
+        release.set()
+        other.join()

@@ -18,6 +18,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import traceback
 import uuid
 from typing import Any
@@ -128,13 +129,16 @@ def _serve(pipe: int) -> None:
         os._exit(code)
 
 
-def fork_standby() -> None:
-    """Fork a standby kernel for the next kernel this process starts (POSIX only).
+def fork_standby() -> bool:
+    """Fork a standby kernel for the next kernel this process starts; tell whether it did.
 
-    Call it while this process runs nothing else (no threads, no event loop): the child is a
-    copy of it.
+    Call it while this process runs nothing else: the child is a copy of it. A process with
+    other threads (a Dask worker) is not forked, since a lock one of them holds would stay
+    held in the copy: its kernels are launched as usual.
     """
     discard_standby()
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return False
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -142,6 +146,7 @@ def fork_standby() -> None:
         _serve(read)
     os.close(read)
     _STANDBY[os.getpid()] = Standby(pid, write)
+    return True
 
 
 def discard_standby() -> None:
