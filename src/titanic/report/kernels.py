@@ -160,8 +160,13 @@ class StandbyProvisioner(LocalProvisioner):
     """Starts an ipykernel command in the standby child when there is one."""
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
-        """Hand ``cmd`` to the standby child, or launch it as usual."""
-        standby = _STANDBY.pop(os.getpid(), None) if KERNEL_MODULE in cmd[:3] else None
+        """Hand ``cmd`` to the standby child, or launch it as usual.
+
+        Only an ipykernel command of this very interpreter is handed over: a kernel spec
+        naming another Python or another kernel is launched as it says.
+        """
+        ours = cmd[:1] == [sys.executable] and KERNEL_MODULE in cmd[1:3]
+        standby = _STANDBY.pop(os.getpid(), None) if ours else None
         if standby is None:
             return await super().launch_kernel(cmd, **kwargs)
         argv = cmd[cmd.index(KERNEL_MODULE) + 1 :]
