@@ -1,7 +1,6 @@
 """The shared cache of work no swept parameter changes: titanic.io.memo and its two users."""
 
 import pickle
-import shutil
 
 import pandas as pd
 import pytest
@@ -13,12 +12,11 @@ from titanic.io import memo
 from titanic.io.memo import ContentCache, Sealed, cache_folder
 from titanic.project import Project
 from titanic.report import overview as overview_module
-from titanic.report import render
 from titanic.report.overview import data_overview, report_cache, shared_overview
 from titanic.report.render import render_report
 
-from .conftest import REPO_ROOT, TINY_MODEL, write_params
-from .test_reuse import normalised
+from .conftest import REPO_ROOT
+from .test_reuse import normalised, tiny_report_project
 
 
 class Counter:
@@ -192,13 +190,7 @@ def test_the_overview_of_other_data_is_drawn_again(cache, data_copy, draws):
 @pytest.mark.slow
 def test_a_render_from_the_shared_cache_equals_a_cold_render(tmp_path, monkeypatch):
     root = tmp_path / "project"
-    root.mkdir()
-    write_params(root, **TINY_MODEL)
-    for name in ("report.qmd", "_quarto.yml", "report.scss"):
-        shutil.copyfile(REPO_ROOT / name, root / name)
-    monkeypatch.chdir(root)
-    monkeypatch.setattr(render.shutil, "which", lambda name, *a, **k: None)
-    project = Project.at(root)
+    project = tiny_report_project(root, monkeypatch)
     cold, warm = tmp_path / "cold", tmp_path / "warm"
     render_report(project, output_dir=cold, formats=["html"], progress=False)
     stored = {path: path.stat().st_mtime_ns for path in entries(root / "_output")}
