@@ -8,7 +8,12 @@ Over the same variants (params.yaml's, or those of --params FILE):
 
 Writes the results into the `## Sweep` section of docs/benchmarks.md.
 
-    .venv/bin/python benchmarks/bench_sweep.py [--params FILE] [--jobs N]
+With `--per-variant`, instead: a cold sweep of 8 small-model variants (30 trees, 3 folds) with
+`--jobs N` and an empty shared cache, then each variant's own analysis (what `titanic run`
+computes) timed alone in this process, one core; written to the `## Sweep: per-variant cost`
+section.
+
+    .venv/bin/python benchmarks/bench_sweep.py [--params FILE] [--jobs N] [--per-variant]
 """
 
 from __future__ import annotations
@@ -31,7 +36,9 @@ from typing import Self
 import nbformat
 import yaml
 
+from titanic.analysis import run_analysis
 from titanic.config import load_settings
+from titanic.dataset import load_dataset
 from titanic.project import Project
 from titanic.report.qmd import load_report
 from titanic.sweep.executors import InlineExecutor
@@ -42,6 +49,15 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DOC = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Sweep"
+PER_VARIANT_SECTION = "## Sweep: per-variant cost"
+SMALL_MODEL = {
+    "model": {"n_estimators": 30, "n_jobs": 1},
+    "split": {"cv_folds": 3},
+    "variants": {
+        "grid": {"model.max_depth": [3, 4, 5, 6], "model.min_samples_leaf": [1, 2]},
+        "sets": {},
+    },
+}
 
 
 class Sampler:
@@ -120,6 +136,67 @@ def replace_section(text: str, section: str = SECTION) -> None:
     DOC.write_text(updated.rstrip() + "\n", encoding="utf-8")
 
 
+def analysis_seconds(params: Path, overrides: list[str]) -> float:
+    """Time ``run_analysis`` (what `titanic run` computes) for one variant, in this process."""
+    settings = load_settings(ROOT / "params.yaml", extra_files=[params], overrides=overrides)
+    dataset = load_dataset(settings.data, ROOT)
+    started = time.perf_counter()
+    run_analysis(settings, dataset)
+    return time.perf_counter() - started
+
+
+def per_variant(jobs: int) -> str:
+    """Sweep 8 small variants cold, then time each one's analysis alone; return the section."""
+    with tempfile.TemporaryDirectory(prefix="bench-sweep-") as temporary:
+        work = Path(temporary)
+        params = work / "small.yaml"
+        params.write_text(
+            yaml.safe_dump({**SMALL_MODEL, "output_dir": str(work / "out")}), encoding="utf-8"
+        )
+        variants = expand_variants(load_settings(ROOT / "params.yaml", extra_files=[params]))
+        command = [str(BIN / "titanic"), "sweep", "--jobs", str(jobs), "--params", str(params)]
+        with LoadSampler() as sweep_load:
+            wall = timed(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        print(f"cold sweep of {len(variants)} variants: {wall:.1f} s", flush=True)
+        analysis_seconds(params, variants[0].overrides())  # imports and warms the caches
+        rows = []
+        with LoadSampler() as alone_load:
+            for variant in variants:
+                manifest = json.loads(
+                    (work / "out" / "variants" / variant.name / "manifest.json").read_text()
+                )
+                own = manifest["cache"]["seconds"]
+                alone = analysis_seconds(params, variant.overrides())
+                rows.append((variant.name, own, alone))
+                print(f"{variant.name}: {own:.1f} s in the sweep, analysis {alone:.1f} s")
+    table = "\n".join(
+        f"| {name} | {own:.1f} | {alone:.1f} | {own - alone:+.1f} |" for name, own, alone in rows
+    )
+    overhead = statistics.median(own - alone for _, own, alone in rows)
+    amortised = wall * jobs / len(rows)
+    mean_alone = statistics.mean(alone for _, _, alone in rows)
+    return f"""{PER_VARIANT_SECTION}
+
+`benchmarks/bench_sweep.py --per-variant`, run on {time.strftime("%Y-%m-%d")}: Python
+{platform.python_version()}, {os.cpu_count()} cores shared with other work (1-minute load
+average sampled every 5 s: sweep {sweep_load.text()}; analyses alone {alone_load.text()}),
+{len(rows)} variants of a small model (30 trees, 3 folds; grid `model.max_depth` [3, 4, 5, 6]
+x `model.min_samples_leaf` [1, 2]), a cold `titanic sweep --jobs {jobs}` with an empty shared
+cache, nbconvert backend. "In the sweep" is the variant's own time in its worker (render,
+execute, typeset, seal; its manifest's `cache.seconds`); "analysis alone" is
+`run_analysis` for the same parameters, what `titanic run` computes, timed afterwards in one
+already started process on one core.
+
+| variant | in the sweep (s) | analysis alone (s) | difference (s) |
+|:--|--:|--:|--:|
+{table}
+
+Median difference: {overhead:+.1f} s per variant (target <= +3 s). The sweep took {wall:.1f} s
+of wall time, {amortised:.1f} s per variant and worker ({jobs} workers), against
+{mean_alone:.1f} s of analysis alone on average.
+"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--params", type=Path, action="append", default=[])
@@ -128,8 +205,17 @@ def main() -> None:
     parser.add_argument(
         "--with-serial", action="store_true", help="Also time a cold `titanic sweep --jobs 1`."
     )
+    parser.add_argument(
+        "--per-variant", action="store_true", help="8 small variants against their analysis."
+    )
     args = parser.parse_args()
     os.chdir(ROOT)
+    if args.per_variant:
+        text = per_variant(args.jobs)
+        print(text)
+        if not args.no_write:
+            replace_section(text, PER_VARIANT_SECTION)
+        return
     params_files = [path.resolve() for path in args.params]
     variants = expand_variants(load_settings(ROOT / "params.yaml", extra_files=params_files))
     grid = load_settings(ROOT / "params.yaml", extra_files=params_files).variants.grid

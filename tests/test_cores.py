@@ -4,12 +4,13 @@ import os
 
 import numpy as np
 from joblib import effective_n_jobs
+from joblib.parallel import get_active_backend
 
 from titanic import analysis as analysis_module
 from titanic.analysis import run_analysis
 from titanic.config import load_settings
 from titanic.dataset import load_dataset
-from titanic.modeling import evaluate
+from titanic.modeling import baselines, evaluate, selection
 from titanic.sweep import worker
 
 from .conftest import REPO_ROOT
@@ -57,3 +58,28 @@ def test_a_sweep_variant_keeps_one_core(monkeypatch):
     worker.one_core_per_variant()
     assert os.environ[worker.CORES_VARIABLE] == "1"
     assert effective_n_jobs(-1) == 1
+
+
+def test_every_parallel_loop_gets_n_jobs_and_runs_on_threads(monkeypatch):
+    seen: dict[str, tuple[int, str]] = {}
+
+    def spy_on(module, name):
+        real = getattr(module, name)
+
+        def spy(*args, **kwargs):
+            backend = type(get_active_backend()[0]).__name__
+            seen[name] = (kwargs.get("n_jobs", 1), backend)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, spy)
+
+    spy_on(evaluate, "cross_validate")
+    spy_on(evaluate, "permutation_importance")
+    spy_on(baselines, "cross_val_score")
+    spy_on(selection, "GridSearchCV")
+    settings = settings_with(2)
+    analysis_module.run_analysis(settings, load_dataset(settings.data))
+    assert seen == dict.fromkeys(
+        ("cross_validate", "permutation_importance", "cross_val_score", "GridSearchCV"),
+        (2, "ThreadingBackend"),
+    )

@@ -217,16 +217,21 @@ def normalised(text: str) -> str:
     return text
 
 
-@pytest.mark.slow
-def test_prose_only_edit_reuses_and_equals_a_cold_render(tmp_path, monkeypatch):
-    root = tmp_path / "project"
+def tiny_report_project(root: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """Make ``root`` a project with the real report and a tiny model; the nbconvert backend."""
     root.mkdir()
     write_params(root, **TINY_MODEL)
     for name in ("report.qmd", "_quarto.yml", "report.scss"):
         shutil.copyfile(REPO_ROOT / name, root / name)
     monkeypatch.chdir(root)
     monkeypatch.setattr(render.shutil, "which", lambda name, *a, **k: None)
-    project = Project.at(root)
+    return Project.at(root)
+
+
+@pytest.mark.slow
+def test_prose_only_edit_reuses_and_equals_a_cold_render(tmp_path, monkeypatch):
+    root = tmp_path / "project"
+    project = tiny_report_project(root, monkeypatch)
     first = render_report(project, formats=["html"], progress=False)
     assert first.executed
     edit(root / "report.qmd", "about a third of the people", "roughly a third of the people")

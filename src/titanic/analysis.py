@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from joblib import parallel_config
 from sklearn.pipeline import Pipeline
 
 from titanic.config import SelectionSettings, Settings
@@ -52,6 +53,12 @@ from titanic.provenance import run_metadata
 from titanic.schema import TARGET, split_features_target
 
 logger = logging.getLogger(__name__)
+
+# The parallel loops (folds, permuted columns, grid points) run on threads of this process, as
+# the forest's trees do: a process worker first imports pandas, scikit-learn and the package
+# and receives the data, which on 2 cores cost more than the second core saved
+# (docs/benchmarks.md).
+PARALLEL_BACKEND = "threading"
 
 
 @dataclass(frozen=True)
@@ -152,8 +159,14 @@ def run_analysis(settings: Settings, dataset: Dataset) -> Analysis:
     Returns
     -------
     Analysis
-        Fitted model, validation metrics, cross-validation scores and permutation importance.
+        Fitted model, validation metrics, cross-validation scores and permutation importance;
+        the same whatever ``model.n_jobs``.
     """
+    with parallel_config(backend=PARALLEL_BACKEND):
+        return _analyse(settings, dataset)
+
+
+def _analyse(settings: Settings, dataset: Dataset) -> Analysis:
     seed = settings.random_state
     check_enough_rows(dataset.train[TARGET], settings.split, dataset.train_url)
     split = split_train_validation(dataset.train, settings.split, seed)
@@ -187,6 +200,7 @@ def run_analysis(settings: Settings, dataset: Dataset) -> Analysis:
         split,
         settings.split.cv_folds,
         seed,
+        n_jobs=settings.model.n_jobs,
     )
     return Analysis(
         split=split,
@@ -224,6 +238,7 @@ def nested_estimate(settings: Settings, split: Split) -> NestedResult:
         settings.split.cv_folds,
         settings.selection.inner_folds,
         seed,
+        n_jobs=settings.model.n_jobs,
     )
 
 

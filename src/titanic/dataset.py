@@ -7,6 +7,7 @@ import io
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from pandera.errors import SchemaErrors
@@ -16,6 +17,9 @@ from titanic.errors import DataError
 from titanic.io.checksums import CHECKSUMS, parse_checksums, sha256_hex
 from titanic.io.locations import EMBEDDED, Location, read_bytes, resolve_location
 from titanic.schema import SCHEMAS, TARGET, Role
+
+if TYPE_CHECKING:
+    from titanic.io.memo import ContentCache
 
 logger = logging.getLogger(__name__)
 
@@ -193,9 +197,18 @@ def validate_table(frame: pd.DataFrame, role: Role, url: str) -> pd.DataFrame:
 
 
 def read_table(
-    location: Location, name: str, role: Role, expected_sha256: str | None
+    location: Location,
+    name: str,
+    role: Role,
+    expected_sha256: str | None,
+    cache: ContentCache | None = None,
 ) -> tuple[pd.DataFrame, DataFile]:
-    """Read, checksum, parse and validate one file."""
+    """Read, checksum, parse and validate one file; parse and validate once per content.
+
+    With a ``cache``, the validated frame of bytes already validated is taken from it, keyed
+    on the bytes' sha256, the file's name (CSV or Parquet) and its role. A file that fails
+    is never cached, so its error is raised, naming ``url``, on every read.
+    """
     url = location.url_of(name)
     content = read_bytes(location, name)
     digest = sha256_hex(content)
@@ -205,12 +218,19 @@ def read_table(
             " was corrupted in transit",
             url,
         )
-    frame = validate_table(parse_table(content, name, url), role, url)
+
+    def parse_and_validate() -> pd.DataFrame:
+        return validate_table(parse_table(content, name, url), role, url)
+
+    inputs = {"name": name, "role": role, "sha256": digest}
+    frame = cache.get("table", inputs, parse_and_validate) if cache else parse_and_validate()
     logger.info("read %s: %d rows, sha256 %s", url, len(frame), digest[:12])
     return frame, DataFile(role, url, digest, len(frame), frame.shape[1])
 
 
-def load_dataset(data: DataSettings, root: Path | None = None) -> Dataset:
+def load_dataset(
+    data: DataSettings, root: Path | None = None, cache: ContentCache | None = None
+) -> Dataset:
     """Load and validate the training and test files named by the ``data`` section.
 
     Parameters
@@ -219,6 +239,8 @@ def load_dataset(data: DataSettings, root: Path | None = None) -> Dataset:
         Source, file names, endpoint and expected checksums.
     root : Path, optional
         The project root, where a relative local ``data.source`` starts.
+    cache : ContentCache, optional
+        Where validated frames are kept, keyed on the bytes read (:func:`read_table`).
 
     Returns
     -------
@@ -236,9 +258,11 @@ def load_dataset(data: DataSettings, root: Path | None = None) -> Dataset:
         # The shipped copy is always checked: a wheel built from a damaged checkout must fail.
         expected = embedded_checksums(location)
     train, train_file = read_table(
-        location, data.train_file, "train", expected.get(data.train_file)
+        location, data.train_file, "train", expected.get(data.train_file), cache
     )
-    test, test_file = read_table(location, data.test_file, "test", expected.get(data.test_file))
+    test, test_file = read_table(
+        location, data.test_file, "test", expected.get(data.test_file), cache
+    )
     return Dataset(
         train, test, location.display, (train_file, test_file), location.describe_endpoint()
     )

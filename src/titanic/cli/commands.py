@@ -398,7 +398,9 @@ def _sweep_executor(
 
         return DaskExecutor.connect(address)
     if cluster is None:
-        return LocalProcessExecutor(jobs, preload=WORKER_MODULES)
+        # A fresh worker per variant, forked from the preloaded server: nothing of a previous
+        # variant runs in it, so it can fork its kernel (titanic.report.kernels).
+        return LocalProcessExecutor(jobs, preload=WORKER_MODULES, tasks_per_worker=1)
     kind, _, count = cluster.partition(":")
     if kind != "local" or not count.isdigit() or int(count) < 1:
         raise SweepError(f"--cluster {cluster}: expected local:N with N at least 1, e.g. local:2")

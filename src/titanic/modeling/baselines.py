@@ -126,6 +126,7 @@ def baseline_accuracies(
     split: Split,
     folds: int,
     random_state: int,
+    n_jobs: int = 1,
 ) -> BaselineScores:
     """Score every baseline like the model: the held-out split, then the same folds.
 
@@ -139,6 +140,8 @@ def baseline_accuracies(
         Number of stratified folds on the training rows (``split.cv_folds``).
     random_state : int
         The run's seed, which fixes the folds exactly as for the model.
+    n_jobs : int
+        Folds scored at once (-1: every available core); the scores do not depend on it.
 
     Returns
     -------
@@ -157,6 +160,7 @@ def baseline_accuracies(
             split.y_train,
             cv=fold_splitter(folds, random_state),
             scoring="accuracy",
+            n_jobs=n_jobs,
         )
     index = pd.RangeIndex(1, folds + 1, name="fold")
     return BaselineScores(validation, pd.DataFrame(per_fold, index=index))

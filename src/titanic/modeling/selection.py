@@ -49,6 +49,7 @@ def nested_cross_validation(
     outer_folds: int,
     inner_folds: int,
     random_state: int,
+    n_jobs: int = 1,
 ) -> NestedResult:
     """Score the choice of hyper-parameters on folds that the choice never saw.
 
@@ -65,6 +66,8 @@ def nested_cross_validation(
         same ``random_state``.
     random_state : int
         Seeds both splitters.
+    n_jobs : int
+        Inner fits run at once (-1: every available core); the result does not depend on it.
 
     Returns
     -------
@@ -75,7 +78,9 @@ def nested_cross_validation(
     inner = fold_splitter(inner_folds, random_state)
     scores, chosen = [], []
     for train_index, test_index in outer.split(features, target):
-        search = GridSearchCV(clone(estimator), grid, cv=inner, scoring="accuracy", refit=True)
+        search = GridSearchCV(
+            clone(estimator), grid, cv=inner, scoring="accuracy", refit=True, n_jobs=n_jobs
+        )
         search.fit(features.iloc[train_index], target.iloc[train_index])
         scores.append(
             float(

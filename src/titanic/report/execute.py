@@ -13,6 +13,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
 from titanic.errors import ReportError
+from titanic.report.kernels import StandbyKernelManager
 from titanic.report.qmd import KERNEL_NAME, split_options
 
 # When it is imported, papermill imports every storage backend installed beside it (boto3 for
@@ -98,6 +99,8 @@ def execute_report(
             request_save_on_cell_execute=False,
             execution_timeout=cell_timeout,
             cwd=str(cwd),
+            # A sweep worker's standby kernel when there is one, else a launched kernel.
+            kernel_manager_class=StandbyKernelManager,
             # The kernel's own log (TCP transport notice, shutdown interrupt) is noise here.
             extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )

@@ -93,9 +93,17 @@ class LocalProcessExecutor(VariantExecutor):
     preload : sequence of str
         Modules a forkserver imports once, before forking the workers: they then start in
         milliseconds instead of each importing the stack again (``spawn`` ignores this).
+    tasks_per_worker : int, optional
+        Jobs a worker runs before a fresh one replaces it; ``None``: no limit.
     """
 
-    def __init__(self, workers: int, start_method: str | None = None, preload: Sequence[str] = ()):
+    def __init__(
+        self,
+        workers: int,
+        start_method: str | None = None,
+        preload: Sequence[str] = (),
+        tasks_per_worker: int | None = None,
+    ):
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         start_method = start_method or (
@@ -106,6 +114,7 @@ class LocalProcessExecutor(VariantExecutor):
         self.workers = workers
         self.start_method = start_method
         self.preload = tuple(preload)
+        self.tasks_per_worker = tasks_per_worker
         self._pool: ProcessPoolExecutor | None = None
 
     def submit(self, job: Callable[..., Outcome], task: Task, *shared: Any) -> Future[Outcome]:
@@ -116,7 +125,10 @@ class LocalProcessExecutor(VariantExecutor):
                 # "__main__" first: the workers then skip re-running the main script.
                 context.set_forkserver_preload(["__main__", FORKSERVER_GUARD, *self.preload])
             self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=context, initializer=die_with_parent
+                max_workers=self.workers,
+                mp_context=context,
+                initializer=die_with_parent,
+                max_tasks_per_child=self.tasks_per_worker,
             )
         return self._pool.submit(job, task, *shared)
 

@@ -53,8 +53,20 @@ VARIANTS_DIRNAME = "variants"
 Status = Literal["done", "cached", "failed", "skipped"]
 # What a variant's output set replaces in its folder: the report's files, and the log of a run.
 VARIANT_SET = (*OUTPUT_SET, LOG_FILENAME, FAILED_LOG_FILENAME)
-# What a worker imports to render a variant: preloaded once by a forkserver.
-WORKER_MODULES = ("titanic.sweep.run", "titanic.report.render", "papermill", "titanic.report.html")
+# What a worker imports to render a variant, and its kernels to run the report's cells:
+# preloaded once by a forkserver; kernels are forked from the workers with them
+# (titanic.report.kernels).
+WORKER_MODULES = (
+    "titanic.sweep.run",
+    "titanic.report.render",
+    "papermill",
+    "titanic.report.html",
+    "ipykernel.kernelapp",
+    "titanic.analysis",
+    "titanic.outputs",
+    "titanic.report.overview",
+    "titanic.modeling.predict",
+)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from titanic.errors import TitanicError
 from titanic.io.output_sets import Staging, seal
 from titanic.project import Project
 from titanic.provenance import utc_timestamp
+from titanic.report.kernels import discard_standby, fork_standby
 from titanic.sweep.cache import cache_key
 
 logger = logging.getLogger(__name__)
@@ -157,9 +158,8 @@ def variant_log(path: Path) -> Iterator[None]:
     level = root.level
     root.addHandler(handler)
     root.setLevel(logging.INFO)
-    in_worker = multiprocessing.parent_process() is not None
     saved_stderr = None
-    if in_worker:
+    if in_worker():
         sys.stderr.flush()
         saved_stderr = os.dup(2)
         with path.open("ab") as log_file:
@@ -174,6 +174,11 @@ def variant_log(path: Path) -> Iterator[None]:
         root.removeHandler(handler)
         root.setLevel(level)
         handler.close()
+
+
+def in_worker() -> bool:
+    """Tell whether this is a worker process (of a pool or cluster), not the sweep itself."""
+    return multiprocessing.parent_process() is not None
 
 
 def one_core_per_variant() -> None:
@@ -196,6 +201,9 @@ def execute_variant(task: VariantTask) -> VariantRun:
     failure: VariantRun | None = None
     with Staging(task.folder) as staging:
         with variant_log(staging.path / LOG_FILENAME):
+            if in_worker():
+                # The kernel, forked now from this worker, starts with the stack imported.
+                fork_standby()
             try:
                 logger.info("variant %s: rendering with %s", task.name, " ".join(task.overrides))
                 _render_with_retries(task, staging.path, attempts)
@@ -206,6 +214,8 @@ def execute_variant(task: VariantTask) -> VariantRun:
                 failure = VariantRun(
                     task.name, False, time.perf_counter() - started, len(attempts), one_line(err)
                 )
+            finally:
+                discard_standby()
         seconds = time.perf_counter() - started
         if failure is not None:
             os.replace(staging.path / LOG_FILENAME, task.folder / FAILED_LOG_FILENAME)
