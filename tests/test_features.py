@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from titanic.config import FEATURE_GROUPS, FeatureSettings
@@ -10,10 +11,13 @@ from titanic.features import (
     RARE_TITLE,
     CabinDeck,
     FamilySize,
+    GroupSurvival,
     TicketFeatures,
     TitleExtractor,
     build_preprocessor,
+    engineered_sample,
     extract_title,
+    feature_branches,
     raw_columns,
 )
 
@@ -126,3 +130,125 @@ def test_a_title_seen_exactly_min_count_times_is_kept():
     assert extractor.titles_ == ["Mr", "Mrs"]
     titles = extractor.transform(names)["title"].tolist()
     assert titles == ["Mr", "Mr", "Mrs", "Mrs", "Mrs", "Rare"]
+
+
+def test_title_synonyms_and_spaces_before_the_full_stop():
+    names = pd.Series(["A, Ms. B", "C, Mme. D", "E, Mr . F"])
+    assert extract_title(names).tolist() == ["Miss", "Mrs", "Mr"]
+
+
+def test_default_min_count_is_ten_and_one_keeps_every_title():
+    names = pd.DataFrame({"Name": [f"A{i}, Mr. X" for i in range(10)] + ["B, Mrs. Y"] * 9})
+    assert TitleExtractor().fit(names).titles_ == ["Mr"]
+    assert TitleExtractor(min_count=1).fit(names).titles_ == ["Mr", "Mrs"]
+
+
+def test_ticket_counts_ignore_surrounding_spaces():
+    tickets = TicketFeatures().fit(pd.DataFrame({"Ticket": [" 111 ", "111", "A 2"]}))
+    assert tickets.ticket_counts_ == {"111": 2, "A 2": 1}
+    out = tickets.transform(pd.DataFrame({"Ticket": ["111 ", "a 2", "3"]}))
+    assert out.tolist() == [[2.0, 0.0], [1.0, 1.0], [1.0, 0.0]]
+
+
+ALL_GROUP_COLUMNS = [
+    "title__title_Miss", "title__title_Mr", "title__title_Mrs", "title__title_Rare",
+    "sex__Sex_male", "pclass__Pclass", "age__Age", "age__missingindicator_Age", "fare__Fare",
+    "family__SibSp", "family__Parch", "family__family_size", "family__is_alone",
+    "port__Embarked_C", "port__Embarked_Q", "port__Embarked_S",
+    "cabin__deck_U", "cabin__deck_infrequent_sklearn",
+    "ticket__ticket_frequency", "ticket__ticket_has_prefix",
+    "group_survival__group_survival", "group_survival__group_known",
+]  # fmt: skip
+
+
+def test_every_group_names_its_output_columns(passengers):
+    # Titles kept at min_count 2: Miss, Mr, Mrs; 11 unknown cabins (U) reach the encoder's
+    # min_frequency of 10, the decks B, C, E, G do not.
+    preprocessor = build_preprocessor(settings(include=FEATURE_GROUPS))
+    out = preprocessor.fit_transform(passengers, passengers["Survived"])
+    assert list(out.columns) == ALL_GROUP_COLUMNS
+    assert out["port__Embarked_S"].sum() == 15  # 14 from S, and the missing port (the mode)
+    assert out["fare__Fare"].iloc[19] == passengers["Fare"].median()
+
+
+def test_output_rows_keep_the_index_of_the_input(passengers):
+    shifted = passengers.set_axis(range(100, 120))
+    preprocessor = build_preprocessor(settings())
+    out = preprocessor.fit_transform(shifted)
+    assert out.index.tolist() == list(range(100, 120))
+    assert not out.isna().any().any()
+    assert out["title__title_Mr"].tolist() == (passengers["Name"].str.contains("Mr\\.")).tolist()
+
+
+def test_a_deck_seen_ten_times_is_its_own_category_unknown_decks_are_infrequent():
+    cabin = feature_branches(settings())["cabin"][0]
+    cabins = pd.DataFrame({"Cabin": ["A1"] * 10 + ["B2"] * 9})
+    cabin.fit(cabins)
+    out = cabin.transform(pd.DataFrame({"Cabin": ["A5", "B5", "Z9"]}))
+    assert out.tolist() == [[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]
+
+
+def test_raw_columns_are_listed_once_in_group_order():
+    include = ("title", "group_survival", "ticket", "fare")
+    assert raw_columns(settings(include=include)) == ["Name", "Ticket", "Fare"]
+
+
+def test_engineered_sample_uses_the_preprocessor_of_a_pipeline(passengers):
+    preprocessor = build_preprocessor(settings(include=("sex",))).fit(passengers)
+    expected = [[0.0], [1.0]]  # Cumings (female), then Allen (male)
+    rows = passengers.iloc[[1, 4]]
+    assert engineered_sample(preprocessor, rows).to_numpy().tolist() == expected
+    pipeline = make_pipeline(preprocessor, "passthrough")
+    assert engineered_sample(pipeline, rows).to_numpy().tolist() == expected
+
+
+# Ten passengers: four Smiths on one ticket; three Joneses on their own tickets with fares that
+# round to 7.25; Kay and Lee on ticket K1 (one with spaces); Lone alone.
+GROUP_ROWS = pd.DataFrame(
+    {
+        "Name": ["Smith, Mr. A", "Smith, Mrs. B", "Smith, Miss. C", "Smith, Master. D",
+                 " JONES , Mr. E", "jones, Mrs. F", "Jones, Miss. G", "Kay, Mr. H",
+                 "Lee, Mrs. I", "Lone, Mr. J"],
+        "Ticket": ["T1", "T1", "T1", "T1", "J1", "J2", "J3", " K1 ", "K1", "L1"],
+        "Fare": [10.0, 10.0, 10.0, 10.0, 7.254, 7.251, 7.249, 8.0, 9.0, 5.0],
+    }
+)  # fmt: skip
+GROUP_LABELS = pd.Series([1, 1, 0, 1, 1, 0, 0, 1, 0, 1])
+
+
+def test_group_survival_counts_per_ticket_and_per_surname_and_fare():
+    fitted = GroupSurvival().fit(GROUP_ROWS, GROUP_LABELS)
+    assert fitted.ticket_stats_ == {
+        "T1": (3.0, 4), "J1": (1.0, 1), "J2": (0.0, 1), "J3": (0.0, 1), "K1": (1.0, 2),
+        "L1": (1.0, 1),
+    }  # fmt: skip
+    assert fitted.family_stats_ == {
+        "smith|10.0": (3.0, 4), "jones|7.25": (1.0, 3), "kay|8.0": (1.0, 1),
+        "lee|9.0": (0.0, 1), "lone|5.0": (1.0, 1),
+    }  # fmt: skip
+    with pytest.raises(ValueError, match="fit it with y"):
+        GroupSurvival().fit(GROUP_ROWS)
+
+
+def test_group_survival_leaves_each_training_row_out_of_its_own_rate():
+    encoded = GroupSurvival(prior=0.25).fit_transform(GROUP_ROWS, GROUP_LABELS)
+    # Smiths: the other three; Joneses: no other on the ticket, so the other two of the family;
+    # Kay and Lee: each other; Lone: nobody, the prior.
+    rates = [2 / 3, 2 / 3, 1.0, 2 / 3, 0.0, 0.5, 0.5, 0.0, 1.0, 0.25]
+    assert encoded[:, 0].tolist() == pytest.approx(rates)
+    assert encoded[:, 1].tolist() == [1.0] * 9 + [0.0]
+
+
+def test_group_survival_of_new_rows_uses_the_ticket_else_the_family_else_the_prior():
+    fitted = GroupSurvival().fit(GROUP_ROWS, GROUP_LABELS)
+    new = pd.DataFrame(
+        {
+            "Name": ["New, Mr. X", "Jones, Mr. Y", "Kay, Mr. Z", "Other, Mr. O", "No, Mr. Q"],
+            "Ticket": ["T1", "Z9", "Z8", "J2", "Z7"],
+            "Fare": [1.0, 7.25, 8.0, 99.0, 3.0],
+        }
+    )
+    encoded = fitted.transform(new)
+    assert encoded[:, 0].tolist() == pytest.approx([0.75, 1 / 3, 1.0, 0.0, 0.5])
+    assert encoded[:, 1].tolist() == [1.0, 1.0, 1.0, 1.0, 0.0]
+    assert GroupSurvival().get_feature_names_out().tolist() == ["group_survival", "group_known"]
