@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
+from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -198,7 +199,7 @@ def test_engineered_sample_uses_the_preprocessor_of_a_pipeline(passengers):
     expected = [[0.0], [1.0]]  # Cumings (female), then Allen (male)
     rows = passengers.iloc[[1, 4]]
     assert engineered_sample(preprocessor, rows).to_numpy().tolist() == expected
-    pipeline = make_pipeline(preprocessor, "passthrough")
+    pipeline = make_pipeline(preprocessor, DummyClassifier())  # a classifier cannot transform
     assert engineered_sample(pipeline, rows).to_numpy().tolist() == expected
 
 
@@ -226,7 +227,7 @@ def test_group_survival_counts_per_ticket_and_per_surname_and_fare():
         "smith|10.0": (3.0, 4), "jones|7.25": (1.0, 3), "kay|8.0": (1.0, 1),
         "lee|9.0": (0.0, 1), "lone|5.0": (1.0, 1),
     }  # fmt: skip
-    with pytest.raises(ValueError, match="fit it with y"):
+    with pytest.raises(ValueError, match="^GroupSurvival learns from the labels: fit it with y$"):
         GroupSurvival().fit(GROUP_ROWS)
 
 
@@ -252,3 +253,35 @@ def test_group_survival_of_new_rows_uses_the_ticket_else_the_family_else_the_pri
     assert encoded[:, 0].tolist() == pytest.approx([0.75, 1 / 3, 1.0, 0.0, 0.5])
     assert encoded[:, 1].tolist() == [1.0, 1.0, 1.0, 1.0, 0.0]
     assert GroupSurvival().get_feature_names_out().tolist() == ["group_survival", "group_known"]
+
+
+def test_group_keys_follow_the_rows_index_and_read_an_unreadable_fare_as_missing():
+    shifted = GROUP_ROWS.set_axis(range(100, 110))
+    fitted = GroupSurvival().fit(shifted, GROUP_LABELS.to_numpy())
+    assert fitted.ticket_stats_["T1"] == (3.0, 4)
+    assert fitted.family_stats_["jones|7.25"] == (1.0, 3)
+    # The surname ends at the first comma; a fare that is not a number is missing (no family).
+    odd = pd.DataFrame({"Name": ["A, Mr. B", "A, Mrs. C, Jr", "D, Mr. E"],
+                        "Ticket": ["1", "2", "3"], "Fare": ["7.5", "7.5", "n/a"]})  # fmt: skip
+    assert GroupSurvival().fit(odd, [1, 0, 1]).family_stats_ == {"a|7.5": (1.0, 2)}
+
+
+@pytest.mark.parametrize(
+    ("transformer", "names", "columns"),
+    [
+        (TitleExtractor(min_count=1), ["title"], ["Name"]),
+        (CabinDeck(), ["deck"], ["Cabin"]),
+        (TicketFeatures(), ["ticket_frequency", "ticket_has_prefix"], ["Ticket"]),
+        (FamilySize(), ["family_size", "is_alone"], ["SibSp", "Parch"]),
+        (GroupSurvival(), ["group_survival", "group_known"], ["Name", "Ticket", "Fare"]),
+    ],
+)
+def test_transformers_name_their_outputs_and_check_the_columns(
+    passengers, transformer, names, columns
+):
+    fitted = transformer.fit(passengers[columns], passengers["Survived"])
+    out_names = fitted.get_feature_names_out()
+    assert out_names.dtype == object and out_names.tolist() == names
+    assert fitted.n_features_in_ == len(columns)
+    with pytest.raises(ValueError, match="feature names should match"):
+        fitted.transform(passengers[[*columns, "PassengerId"]])
