@@ -111,9 +111,12 @@ def test_feature_switches_select_groups(passengers):
 
 def test_unknown_categories_at_transform_time_do_not_fail(passengers):
     preprocessor = build_preprocessor(settings()).fit(passengers)
-    odd = passengers.head(2).assign(Cabin=["Z99", "Z1"], Name=["X, Jonkheer. Y", "A, Don. B"])
+    odd = passengers.head(2).assign(
+        Cabin=["Z99", "Z1"], Name=["X, Jonkheer. Y", "A, Don. B"], Embarked=["X", "X"]
+    )
     out = preprocessor.transform(odd)
     assert not out.isna().any().any()
+    assert out[[c for c in out.columns if c.startswith("port__")]].sum().sum() == 0
     assert out[[c for c in out.columns if c.startswith("title__")]].sum(axis=1).eq(1).all()
 
 

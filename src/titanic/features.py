@@ -91,12 +91,12 @@ class FamilySize(TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):  # noqa: N803
         """Record the input columns (nothing to learn)."""
         del y
-        validate_data(self, X, reset=True)
+        validate_data(self, X)
         return self
 
     def transform(self, X):  # noqa: N803
         """Return ``family_size`` and ``is_alone``."""
-        check_is_fitted(self, "n_features_in_")
+        check_is_fitted(self)
         values = validate_data(self, X, reset=False)
         family_size = values.sum(axis=1) + 1
         return np.column_stack([family_size, (family_size == 1).astype(float)])
@@ -118,7 +118,7 @@ class CabinDeck(TransformerMixin, BaseEstimator):
 
     def transform(self, X):  # noqa: N803
         """Return one column ``deck``."""
-        check_is_fitted(self, "n_features_in_")
+        check_is_fitted(self)
         cabins = _as_frame(self, X).iloc[:, 0]
         decks = cabins.astype("string").str.strip().str[0].str.upper()
         return pd.DataFrame({"deck": decks.fillna(UNKNOWN_DECK).astype(object)})
@@ -240,8 +240,9 @@ class GroupSurvival(TransformerMixin, BaseEstimator):
 
 
 def _one_hot(min_frequency: int | None = None) -> OneHotEncoder:
+    """One-hot columns; an unseen category counts as infrequent, else as none of them."""
     return OneHotEncoder(
-        handle_unknown="infrequent_if_exist" if min_frequency else "ignore",
+        handle_unknown="infrequent_if_exist",
         min_frequency=min_frequency,
         sparse_output=False,
     )
@@ -282,12 +283,11 @@ def build_preprocessor(features: FeatureSettings) -> ColumnTransformer:
     Returns
     -------
     ColumnTransformer
-        Unfitted; outputs a DataFrame whose columns are named ``group__feature``.
+        Unfitted; outputs a DataFrame whose columns are named ``group__feature``; the
+        columns of no included group are dropped.
     """
     branches = feature_branches(features)
-    transformer = ColumnTransformer(
-        [(name, *branches[name]) for name in features.include], remainder="drop"
-    )
+    transformer = ColumnTransformer([(name, *branches[name]) for name in features.include])
     return transformer.set_output(transform="pandas")
 
 
