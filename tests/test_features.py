@@ -288,3 +288,11 @@ def test_transformers_name_their_outputs_and_check_the_columns(
     assert fitted.n_features_in_ == len(columns)
     with pytest.raises(ValueError, match="feature names should match"):
         fitted.transform(passengers[[*columns, "PassengerId"]])
+
+
+def test_title_and_deck_keep_the_index_of_their_input():
+    rows = pd.DataFrame({"Name": ["A, Mr. B", "C, Mrs. D"], "Cabin": ["C1", None]}, index=[7, 3])
+    titles = TitleExtractor(min_count=1).fit(rows[["Name"]]).transform(rows[["Name"]])
+    assert titles.index.tolist() == [7, 3] and titles["title"].tolist() == ["Mr", "Mrs"]
+    decks = CabinDeck().fit_transform(rows[["Cabin"]])
+    assert decks.index.tolist() == [7, 3] and decks["deck"].tolist() == ["C", "U"]
