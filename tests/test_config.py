@@ -253,12 +253,18 @@ def test_an_alias_in_an_override_is_refused():
         parse_override("model.class_weight=&x balanced")
 
 
-def test_duplicate_keys_are_refused_naming_the_key_and_both_lines(tmp_path):
-    path = tmp_path / "twice.yaml"
-    path.write_text("model:\n  n_estimators: 5\nsplit:\n  cv_folds: 3\nmodel:\n  max_depth: 2\n")
+def file_refusal(path: Path, text: str) -> str:
+    """The message of the ConfigError that reading a parameter file of ``text`` raises."""
+    path.write_text(text)
     with pytest.raises(ConfigError) as caught:
         read_yaml_mapping(path)
-    assert str(caught.value) == (
+    return str(caught.value)
+
+
+def test_duplicate_keys_are_refused_naming_the_key_and_both_lines(tmp_path):
+    path = tmp_path / "twice.yaml"
+    text = "model:\n  n_estimators: 5\nsplit:\n  cv_folds: 3\nmodel:\n  max_depth: 2\n"
+    assert file_refusal(path, text) == (
         f"{path}: duplicate key 'model' at lines 1 and 5; keep one of them"
     )
 
@@ -448,22 +454,15 @@ def test_set_names_and_keys_are_checked():
 
 def test_an_anchor_is_refused_with_its_line(tmp_path):
     path = tmp_path / "anchor.yaml"
-    path.write_text("a: 1\nb: 2\nc: &x 3\n")
-    with pytest.raises(ConfigError) as caught:
-        read_yaml_mapping(path)
-    assert str(caught.value) == (
+    assert file_refusal(path, "a: 1\nb: 2\nc: &x 3\n") == (
         f"{path}: line 3: anchors and aliases are not allowed (&name, *name); write the values out"
     )
 
 
 def test_a_key_twice_on_one_line_and_after_an_unhashable_key(tmp_path):
     path = tmp_path / "twice.yaml"
-    path.write_text("model: {max_depth: 3, max_depth: 4}\n")
-    with pytest.raises(ConfigError) as caught:
-        read_yaml_mapping(path)
-    assert (
-        str(caught.value)
-        == f"{path}: duplicate key 'max_depth' at line 1, twice; keep one of them"
+    assert file_refusal(path, "model: {max_depth: 3, max_depth: 4}\n") == (
+        f"{path}: duplicate key 'max_depth' at line 1, twice; keep one of them"
     )
     path.write_text("? [a]\n: 1\nb: 2\nb: 3\n")
     with pytest.raises(ConfigError, match="duplicate key 'b' at lines 3 and 4"):
@@ -489,16 +488,10 @@ def test_unreadable_files_and_the_size_limit(tmp_path):
     exact.write_text(line + "#" * (1_000_000 - len(line) - 1) + "\n")
     assert exact.stat().st_size == 1_000_000
     assert read_yaml_mapping(exact) == {"a": 1}
-    with pytest.raises(ConfigError) as caught:
-        read_yaml_mapping(tmp_path / "empty.yaml")
-    path.write_text("")
-    with pytest.raises(ConfigError) as caught:
-        read_yaml_mapping(path)
-    assert str(caught.value) == f"{path}: the file is empty; it must hold the parameter sections"
-    path.write_text("- 1\n")
-    with pytest.raises(ConfigError) as caught:
-        read_yaml_mapping(path)
-    assert str(caught.value) == f"{path}: expected a mapping of sections, got a list"
+    assert file_refusal(path, "") == (
+        f"{path}: the file is empty; it must hold the parameter sections"
+    )
+    assert file_refusal(path, "- 1\n") == f"{path}: expected a mapping of sections, got a list"
 
 
 @pytest.mark.parametrize(
