@@ -12,6 +12,7 @@ from titanic.config import (
     encode_override,
     get_dotted,
     load_settings,
+    load_yaml,
     parameter_keys,
     parse_override,
     read_yaml_mapping,
@@ -589,3 +590,27 @@ def test_dumped_settings_keep_the_params_yaml_order():
     top = [line.split(":")[0] for line in text.splitlines() if not line.startswith(" ")]
     assert top == ["data", "split", "features", "model", "evaluation", "selection",
                    "random_state", "output_dir", "variants"]  # fmt: skip
+
+
+def test_a_character_yaml_cannot_read_is_invalid_syntax(tmp_path):
+    path = tmp_path / "bell.yaml"
+    assert file_refusal(path, "a: \x07\n") == f"{path}: malformed YAML: invalid syntax"
+
+
+def test_load_yaml_raises_yaml_errors_that_say_what_is_refused():
+    with pytest.raises(yaml.YAMLError, match="^duplicate key 'a' at lines 1 and 2; keep one"):
+        load_yaml("a: 1\na: 2\n")
+
+
+def test_an_override_value_may_hold_the_separator():
+    assert parse_override("data.source=a=b") == ("data.source", "a=b")
+
+
+def test_a_missing_section_is_blamed_on_the_parameters_and_keys_keep_their_letters(tmp_path):
+    params = tmp_path / "params.yaml"
+    text = (REPO_ROOT / "params.yaml").read_text()
+    params.write_text(text.replace("evaluation:", "unused:", 1))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(params, overrides=["unused=null", "Xenon=1"])
+    assert "evaluation: missing key [params];" in str(caught.value)
+    assert "Xenon: unknown key [-P Xenon=1]" in str(caught.value)
