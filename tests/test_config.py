@@ -8,6 +8,7 @@ from titanic.config import (
     Settings,
     VariantSettings,
     _is_type_tag,
+    _Layers,
     dump_settings,
     encode_override,
     get_dotted,
@@ -614,3 +615,17 @@ def test_a_missing_section_is_blamed_on_the_parameters_and_keys_keep_their_lette
         load_settings(params, overrides=["unused=null", "Xenon=1"])
     assert "evaluation: missing key [params];" in str(caught.value)
     assert "Xenon: unknown key [-P Xenon=1]" in str(caught.value)
+
+
+def test_settings_as_plain_values_and_layers_copied_when_merged(tmp_path):
+    plain = accepted().to_dict()
+    assert isinstance(plain["features"]["include"], list)
+    first = {"section": {"inner": {"value": 1}}}
+    layers = _Layers()
+    layers.merge(first, "first")
+    first["section"]["inner"]["value"] = 2
+    assert layers.values == {"section": {"inner": {"value": 1}}}
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("model:\n  n_estimators: 0\n")
+    with pytest.raises(ConfigError, match=r"model\.n_estimators: .* \[extra\.yaml\]"):
+        load_settings(REPO_ROOT / "params.yaml", [extra])

@@ -551,7 +551,7 @@ def parse_override(text: str) -> tuple[str, Any]:
             source="-P",
         )
     try:
-        value = load_yaml(raw_value) if raw_value.strip() else None
+        value = load_yaml(raw_value)  # None when empty
     except _RefusedYaml as err:
         raise ConfigError(f"{key}: {err.problem}", "-P") from err
     except yaml.YAMLError as err:
