@@ -282,7 +282,8 @@ def test_group_keys_follow_the_rows_index_and_read_an_unreadable_fare_as_missing
 def test_transformers_name_their_outputs_and_check_the_columns(
     passengers, transformer, names, columns
 ):
-    fitted = transformer.fit(passengers[columns], passengers["Survived"])
+    # A fresh copy: the parametrized instance outlives the test (mutmut reuses the module).
+    fitted = clone(transformer).fit(passengers[columns], passengers["Survived"])
     out_names = fitted.get_feature_names_out()
     assert out_names.dtype == object and out_names.tolist() == names
     assert fitted.n_features_in_ == len(columns)
