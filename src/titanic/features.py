@@ -25,14 +25,13 @@ TITLE_PATTERN = r",\s*([^.,]+)\."
 
 
 def _as_frame(estimator: BaseEstimator, X, *, reset: bool = False) -> pd.DataFrame:  # noqa: N803
-    """Validate ``X`` (any dtype, NaN allowed) and return it as a DataFrame with its index.
+    """Validate ``X`` (any dtype, NaN allowed); return it as a DataFrame with its index.
 
     ``reset=True`` (in ``fit``) records the input's columns; otherwise they are checked.
     """
     index = X.index if isinstance(X, pd.DataFrame) else None
     values = validate_data(estimator, X, reset=reset, dtype=None, ensure_all_finite=False)
-    columns = getattr(estimator, "feature_names_in_", None)
-    return pd.DataFrame(values, index=index, columns=columns)
+    return pd.DataFrame(values, index=index)  # the callers read the columns by position
 
 
 def extract_title(names: pd.Series) -> pd.Series:
@@ -149,8 +148,8 @@ class TicketFeatures(TransformerMixin, BaseEstimator):
         """Return ``ticket_frequency`` (at least 1) and ``ticket_has_prefix``."""
         check_is_fitted(self)
         tickets = _as_frame(self, X).iloc[:, 0].astype(str).str.strip()
-        frequency = tickets.map(self.ticket_counts_).fillna(0).clip(lower=1)
-        has_prefix = tickets.str.contains(r"[A-Za-z]", regex=True)
+        frequency = tickets.map(self.ticket_counts_).fillna(1)  # an unseen ticket: its own
+        has_prefix = tickets.str.contains(r"[A-Za-z]")
         return np.column_stack([frequency.to_numpy(float), has_prefix.to_numpy(float)])
 
     def get_feature_names_out(self, input_features=None):
