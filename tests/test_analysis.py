@@ -268,4 +268,5 @@ def test_the_metrics_document_gathers_metrics_parameters_data_and_provenance(
     assert document["parameters"]["random_state"] == 7
     assert document["data"]["source"] == "embedded:titanic/data"
     assert set(document["provenance"]) == {"git", "versions", "timestamp"}
+    assert document["provenance"]["git"] == {"commit": None, "dirty": None}  # of tmp_path
     assert np.isfinite(document["metrics"]["gain_over_best_rule"]["mean"])
