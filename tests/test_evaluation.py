@@ -14,7 +14,7 @@ from titanic.config import FEATURE_REGISTRY, load_settings
 from titanic.errors import ConfigError
 from titanic.features import GroupSurvival, feature_branches
 from titanic.modeling.baselines import RuleClassifier, baseline_accuracies, baseline_models
-from titanic.modeling.selection import nested_cross_validation
+from titanic.modeling.selection import NestedResult, grid_for_pipeline, nested_cross_validation
 from titanic.modeling.train import Split
 from titanic.schema import split_features_target
 
@@ -179,3 +179,64 @@ def test_pipeline_reads_the_registry_columns():
     branches = feature_branches(settings.features)
     assert list(branches) == [group.name for group in FEATURE_REGISTRY]
     assert all(branches[g.name][1] == list(g.columns) for g in FEATURE_REGISTRY)
+
+
+def test_a_rule_checks_its_name_and_knows_both_classes_without_labels(passengers):
+    features, _ = split_features_target(passengers)
+    with pytest.raises(ValueError) as caught:
+        RuleClassifier("lifeboats").fit(features)
+    assert str(caught.value) == "rule must be one of gender, women_and_children, got 'lifeboats'"
+    assert RuleClassifier().fit(features).classes_.tolist() == [0, 1]
+    assert RuleClassifier().fit(features, [1, 1, 0]).classes_.tolist() == [0, 1]
+    assert RuleClassifier().fit(features, [1, 1]).classes_.tolist() == [1]
+    default = RuleClassifier()
+    assert (default.rule, default.child_age) == ("gender", 13)
+    rows = pd.DataFrame({"Sex": ["male", "female", "male"], "Age": [12.9, 40.0, 13.0]})
+    fitted = RuleClassifier("women_and_children").fit(rows)
+    assert fitted.predict(rows).tolist() == [1, 1, 0]
+    assert fitted.predict_proba(rows).tolist() == [[0.0, 1.0], [0.0, 1.0], [1.0, 0.0]]
+
+
+def test_the_seed_model_keeps_every_title_and_ignores_unseen_categories(passengers):
+    features, target = split_features_target(passengers)
+    model = baseline_models(child_age=10, random_state=3)["seed model"].fit(features, target)
+    assert model["classifier"].n_estimators == 20
+    assert model["classifier"].random_state == 3
+    # Titles Master, Miss, Mr, Mrs, Rev, the Countess; female, male; C, Q, S; three numbers.
+    assert model["features"].transform(features).shape == (20, 6 + 2 + 3 + 3)
+    unseen = features.head(1).assign(Name="X, Sir. Y", Embarked="Z")
+    assert model.predict(unseen).shape == (1,)
+    rules = baseline_models(child_age=10, random_state=3)
+    assert list(rules) == ["majority class", "gender rule", "women and children first",
+                           "seed model"]  # fmt: skip
+    assert rules["women and children first"].get_params() == {
+        "rule": "women_and_children", "child_age": 10,
+    }  # fmt: skip
+    assert rules["gender rule"].get_params()["rule"] == "gender"
+    assert rules["majority class"].get_params()["strategy"] == "most_frequent"
+
+
+def test_baseline_folds_are_numbered_from_one(passengers):
+    features, target = split_features_target(passengers)
+    split = Split(features, features.head(4), target, target.head(4))
+    scores = baseline_accuracies({"gender": RuleClassifier()}, split, folds=3, random_state=0)
+    assert scores.folds.index.tolist() == [1, 2, 3] and scores.folds.index.name == "fold"
+    assert scores.folds["gender"].tolist() == [1.0, 1.0, 1.0]
+
+
+def test_the_nested_result_mean_std_and_the_prefixed_grid():
+    result = NestedResult(pd.Series([0.5, 0.7, 0.9]), [])
+    assert result.mean == pytest.approx(0.7)
+    assert result.std == pytest.approx(0.2)  # sample standard deviation
+    assert grid_for_pipeline({"max_depth": (2, 3)}) == {"classifier__max_depth": [2, 3]}
+    assert grid_for_pipeline({"a": [1]}, step="model") == {"model__a": [1]}
+
+
+def test_nested_scores_are_numbered_from_one_and_named(passengers):
+    features, target = split_features_target(passengers)
+    result = nested_cross_validation(
+        RuleClassifier(), {"rule": ["gender"]}, features, target, 3, 2, random_state=0
+    )
+    assert result.scores.index.tolist() == [1, 2, 3] and result.scores.index.name == "fold"
+    assert result.scores.name == "accuracy"
+    assert result.scores.tolist() == [1.0, 1.0, 1.0]

@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
 from titanic.analysis import fit_on_all_rows, run_analysis
@@ -22,8 +24,15 @@ from titanic.modeling.evaluate import (
     confusion,
     summarise_cross_validation,
 )
+from titanic.modeling.forest import RandomForest
 from titanic.modeling.predict import predict_survival, submission_frame
-from titanic.modeling.train import build_model, fit_model, split_train_validation
+from titanic.modeling.train import (
+    build_model,
+    check_enough_rows,
+    fit_model,
+    rows_needed_per_class,
+    split_train_validation,
+)
 from titanic.schema import split_features_target
 
 from .conftest import REPO_ROOT
@@ -230,3 +239,68 @@ def test_importing_prediction_loads_no_storage_client():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert completed.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("cv_folds", "test_size", "needed"),
+    [(3, 0.2, 4), (5, 0.2, 7), (2, 0.5, 4), (10, 0.1, 12)],  # floor(needed * (1 - size)) >= folds
+)
+def test_rows_needed_per_class_leave_the_folds_in_training(cv_folds, test_size, needed):
+    split = SplitSettings(test_size=test_size, stratify=True, cv_folds=cv_folds)
+    assert rows_needed_per_class(split) == needed
+
+
+def test_exactly_enough_rows_pass_and_one_fewer_is_refused_with_the_counts():
+    split = SplitSettings(test_size=0.2, stratify=True, cv_folds=3)
+    check_enough_rows(pd.Series([0] * 4 + [1] * 4), split, "train.csv")
+    with pytest.raises(DataError) as caught:
+        check_enough_rows(pd.Series([1, 1, 0, 1, 0, 1, 1]), split, "train.csv")
+    assert str(caught.value) == (
+        "train.csv: 7 labelled rows are too few for split.test_size = 0.2 and split.cv_folds = 3:"
+        " each class of Survived needs at least 4 rows (3 in the training part for the folds,"
+        " 1 held out); class 0 has 2, class 1 has 5"
+    )
+    assert caught.value.column == "Survived"
+
+
+def test_the_model_is_the_feature_step_then_the_seeded_forest(settings):
+    model = build_model(settings.features, settings.model, 11)
+    assert [name for name, _ in model.steps] == ["features", "classifier"]
+    forest = model["classifier"]
+    assert forest.random_state == 11
+    assert forest.get_params()["n_estimators"] == settings.model.n_estimators
+    assert forest.get_params()["min_samples_split"] == settings.model.min_samples_split
+
+
+def test_an_unstratified_split_is_seeded(passengers):
+    split = SplitSettings(test_size=0.25, stratify=False, cv_folds=2)
+    features = passengers.drop(columns="Survived")
+    _, expected = train_test_split(features, test_size=0.25, random_state=4)
+    held_out = split_train_validation(passengers, split, 4)
+    assert held_out.x_validation.index.equals(expected.index)
+    assert held_out.y_validation.index.equals(expected.index)
+    assert "Survived" not in held_out.x_train.columns
+
+
+def test_predictions_keep_the_ids_and_the_submission_is_renumbered():
+    rows = pd.DataFrame({"PassengerId": [7, 8, 9], "x": [0.0, 5.0, 10.0]}, index=[30, 20, 10])
+    model = make_pipeline(
+        ColumnTransformer([("x", "passthrough", ["x"])]), LogisticRegression()
+    ).fit(rows, [0, 1, 1])
+    predictions = predict_survival(model, rows)
+    assert list(predictions.columns) == ["PassengerId", "Survived", "probability"]
+    assert predictions["PassengerId"].tolist() == [7, 8, 9]
+    assert predictions["Survived"].dtype == int
+    assert predictions["probability"].tolist() == model.predict_proba(rows)[:, 1].tolist()
+    submission = submission_frame(predictions.set_axis([5, 6, 7]))
+    assert submission.index.tolist() == [0, 1, 2]
+    assert list(submission.columns) == ["PassengerId", "Survived"]
+
+
+def test_the_forest_predicts_on_one_thread_and_keeps_its_own_n_jobs():
+    rows = np.arange(40.0).reshape(20, 2)
+    forest = RandomForest(n_estimators=4, n_jobs=2, random_state=0).fit(rows, [0, 1] * 10)
+    reference = RandomForestClassifier(n_estimators=4, n_jobs=1, random_state=0)
+    reference.fit(rows, [0, 1] * 10)
+    np.testing.assert_array_equal(forest.predict_proba(rows), reference.predict_proba(rows))
+    assert forest.n_jobs == 2

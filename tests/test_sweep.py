@@ -594,3 +594,57 @@ def test_data_fingerprint_reads_a_relative_source_from_the_project_root(tmp_path
         "train.csv": hashlib.sha256(b"train bytes").hexdigest(),
         "test.csv": hashlib.sha256(b"test bytes").hexdigest(),
     }
+
+
+def test_the_source_fingerprint_format(tmp_path, monkeypatch):
+    """Contract: the cache key's shared components and how each is hashed (a change invalidates
+    every cache made before it)."""
+    (tmp_path / "report.qmd").write_bytes(b"report")
+    (tmp_path / "report.scss").write_bytes(b"theme")
+    (tmp_path / "uv.lock").write_bytes(b"lock")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "m.py").write_bytes(b"m")
+    monkeypatch.setattr(cache, "PACKAGE_DIR", tmp_path / "pkg")
+
+    def sha(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()
+
+    package = sha(b"m.py\0" + sha(b"m").encode() + b"\n")
+    # The report, then _quarto.yml (absent here) and report.scss, as one string of digests.
+    report = sha((sha(b"report") + "absent" + sha(b"theme")).encode())
+    fingerprint = source_fingerprint(tmp_path / "report.qmd", tmp_path / "uv.lock")
+    assert fingerprint == {"report": report, "package": package, "lock": sha(b"lock")}
+
+
+def test_the_cache_components_format(project):
+    """Contract: the document whose canonical JSON is a variant's cache key."""
+    settings = settings_with(project, {"grid": {"random_state": [1]}})
+    variant = expand_variants(settings)[0]
+    components = cache_components(variant, {"report": "r", "lock": "l"}, {"train.csv": "t"})
+    assert components == {
+        "format": 1,
+        "report": "r",
+        "lock": "l",
+        "parameters": variant.parameters(),
+        "data": {"train.csv": "t"},
+    }
+    assert "variants" not in components["parameters"]
+
+
+def test_stale_reason_without_stored_components_or_with_only_the_key_changed(tmp_path):
+    components = {"format": 1, "report": "a"}
+    assert stale_reason({"key": "old"}, components, tmp_path) == "format, report changed"
+    same = {"key": "old", "components": components}
+    assert stale_reason(same, components, tmp_path) == "key changed"
+
+
+def test_the_cache_record_is_read_from_the_manifest(tmp_path):
+    record = published_variant(tmp_path / "a", {"format": 1})
+    assert cache.read_cache_record(tmp_path / "a") == record
+    assert cache.read_cache_record(tmp_path / "nothing") is None
+    with OutputSet(tmp_path / "b", "sweep", {}, extra={"cache": "not a record"}) as output:
+        (output.path / "report.html").write_text("<html>", encoding="utf-8")
+    assert cache.read_cache_record(tmp_path / "b") is None
+    with OutputSet(tmp_path / "c", "sweep", {}) as output:
+        (output.path / "report.html").write_text("<html>", encoding="utf-8")
+    assert cache.read_cache_record(tmp_path / "c") is None

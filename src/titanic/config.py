@@ -551,7 +551,7 @@ def parse_override(text: str) -> tuple[str, Any]:
             source="-P",
         )
     try:
-        value = load_yaml(raw_value) if raw_value.strip() else None
+        value = load_yaml(raw_value)  # None when empty
     except _RefusedYaml as err:
         raise ConfigError(f"{key}: {err.problem}", "-P") from err
     except yaml.YAMLError as err:
@@ -582,9 +582,9 @@ class _Layers:
                 self.origins[dotted] = origin
 
     def set_dotted(self, dotted: str, value: Any, origin: str) -> None:
-        # Tried on a copy first, to refuse a value where a section is needed; then merged, so
-        # that a mapping value merges into its section as a --params file would.
-        set_dotted(copy.deepcopy(self.values), dotted, value)
+        # The path is tried on a copy first (any value does), to refuse a value where a section
+        # is needed; then merged, so that a mapping merges into its section as in a --params file.
+        set_dotted(copy.deepcopy(self.values), dotted, None)
         update: dict[str, Any] = {}
         set_dotted(update, dotted, value)
         self.merge(update, origin)

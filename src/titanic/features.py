@@ -24,12 +24,14 @@ TITLE_SYNONYMS = {"Mlle": "Miss", "Ms": "Miss", "Mme": "Mrs"}
 TITLE_PATTERN = r",\s*([^.,]+)\."
 
 
-def _as_frame(estimator: BaseEstimator, X, *, reset: bool) -> pd.DataFrame:  # noqa: N803
-    """Validate ``X`` (any dtype, NaN allowed) and return it as a DataFrame with its index."""
+def _as_frame(estimator: BaseEstimator, X, *, reset: bool = False) -> pd.DataFrame:  # noqa: N803
+    """Validate ``X`` (any dtype, NaN allowed); return it as a DataFrame with its index.
+
+    ``reset=True`` (in ``fit``) records the input's columns; otherwise they are checked.
+    """
     index = X.index if isinstance(X, pd.DataFrame) else None
     values = validate_data(estimator, X, reset=reset, dtype=None, ensure_all_finite=False)
-    columns = getattr(estimator, "feature_names_in_", None)
-    return pd.DataFrame(values, index=index, columns=columns)
+    return pd.DataFrame(values, index=index)  # the callers read the columns by position
 
 
 def extract_title(names: pd.Series) -> pd.Series:
@@ -69,7 +71,7 @@ class TitleExtractor(TransformerMixin, BaseEstimator):
     def transform(self, X):  # noqa: N803
         """Return one column ``title``."""
         check_is_fitted(self)
-        frame = _as_frame(self, X, reset=False)
+        frame = _as_frame(self, X)
         titles = extract_title(frame.iloc[:, 0])
         return pd.DataFrame({"title": titles.where(titles.isin(self.titles_), RARE_TITLE)})
 
@@ -88,12 +90,12 @@ class FamilySize(TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):  # noqa: N803
         """Record the input columns (nothing to learn)."""
         del y
-        validate_data(self, X, reset=True)
+        validate_data(self, X)
         return self
 
     def transform(self, X):  # noqa: N803
         """Return ``family_size`` and ``is_alone``."""
-        check_is_fitted(self, "n_features_in_")
+        check_is_fitted(self)
         values = validate_data(self, X, reset=False)
         family_size = values.sum(axis=1) + 1
         return np.column_stack([family_size, (family_size == 1).astype(float)])
@@ -115,8 +117,8 @@ class CabinDeck(TransformerMixin, BaseEstimator):
 
     def transform(self, X):  # noqa: N803
         """Return one column ``deck``."""
-        check_is_fitted(self, "n_features_in_")
-        cabins = _as_frame(self, X, reset=False).iloc[:, 0]
+        check_is_fitted(self)
+        cabins = _as_frame(self, X).iloc[:, 0]
         decks = cabins.astype("string").str.strip().str[0].str.upper()
         return pd.DataFrame({"deck": decks.fillna(UNKNOWN_DECK).astype(object)})
 
@@ -145,9 +147,9 @@ class TicketFeatures(TransformerMixin, BaseEstimator):
     def transform(self, X):  # noqa: N803
         """Return ``ticket_frequency`` (at least 1) and ``ticket_has_prefix``."""
         check_is_fitted(self)
-        tickets = _as_frame(self, X, reset=False).iloc[:, 0].astype(str).str.strip()
-        frequency = tickets.map(self.ticket_counts_).fillna(0).clip(lower=1)
-        has_prefix = tickets.str.contains(r"[A-Za-z]", regex=True)
+        tickets = _as_frame(self, X).iloc[:, 0].astype(str).str.strip()
+        frequency = tickets.map(self.ticket_counts_).fillna(1)  # an unseen ticket: its own
+        has_prefix = tickets.str.contains(r"[A-Za-z]")
         return np.column_stack([frequency.to_numpy(float), has_prefix.to_numpy(float)])
 
     def get_feature_names_out(self, input_features=None):
@@ -158,7 +160,7 @@ class TicketFeatures(TransformerMixin, BaseEstimator):
 
 def surname(names: pd.Series) -> pd.Series:
     """Return the surname in ``"Surname, Title. Given names"`` (what comes before the comma)."""
-    return names.astype(str).str.split(",", n=1).str[0].str.strip().str.lower()
+    return names.astype(str).str.partition(",")[0].str.strip().str.lower()
 
 
 class GroupSurvival(TransformerMixin, BaseEstimator):
@@ -217,18 +219,18 @@ class GroupSurvival(TransformerMixin, BaseEstimator):
             others = size - counted
             known.append(float(others >= 1))
             rates.append((survivors - label * counted) / others if others >= 1 else self.prior)
-        return np.column_stack([np.asarray(rates, dtype=float), np.asarray(known, dtype=float)])
+        return np.column_stack([rates, known])  # floats: ``known`` holds floats
 
     def fit_transform(self, X, y=None, **fit_params):  # noqa: N803
         """Fit, then encode the training rows, each without its own label (leave-one-out)."""
         del fit_params
         self.fit(X, y)
-        return self._encode(_as_frame(self, X, reset=False), np.asarray(y, dtype=float))
+        return self._encode(_as_frame(self, X), np.asarray(y, dtype=float))
 
     def transform(self, X):  # noqa: N803
         """Return ``group_survival`` and ``group_known`` from the training labels."""
         check_is_fitted(self)
-        return self._encode(_as_frame(self, X, reset=False), None)
+        return self._encode(_as_frame(self, X), None)
 
     def get_feature_names_out(self, input_features=None):
         """Return ``["group_survival", "group_known"]``."""
@@ -237,8 +239,9 @@ class GroupSurvival(TransformerMixin, BaseEstimator):
 
 
 def _one_hot(min_frequency: int | None = None) -> OneHotEncoder:
+    """One-hot columns; an unseen category counts as infrequent, else as none of them."""
     return OneHotEncoder(
-        handle_unknown="infrequent_if_exist" if min_frequency else "ignore",
+        handle_unknown="infrequent_if_exist",
         min_frequency=min_frequency,
         sparse_output=False,
     )
@@ -279,12 +282,11 @@ def build_preprocessor(features: FeatureSettings) -> ColumnTransformer:
     Returns
     -------
     ColumnTransformer
-        Unfitted; outputs a DataFrame whose columns are named ``group__feature``.
+        Unfitted; outputs a DataFrame whose columns are named ``group__feature``; the
+        columns of no included group are dropped.
     """
     branches = feature_branches(features)
-    transformer = ColumnTransformer(
-        [(name, *branches[name]) for name in features.include], remainder="drop"
-    )
+    transformer = ColumnTransformer([(name, *branches[name]) for name in features.include])
     return transformer.set_output(transform="pandas")
 
 
