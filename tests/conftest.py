@@ -18,6 +18,10 @@ from titanic.metrics import METRIC_NAMES, MetricsDocument, parse_document
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TITANIC = Path(sys.executable).parent / "titanic"
+# A signalled command that has not exited after this long hangs. How fast it stops is measured
+# by benchmarks/bench_signals.py, not asserted in tests: on a shared machine a tight deadline
+# fails for reasons that have nothing to do with the code.
+HANG_SECONDS = 120
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data" / "titanic"
 TINY_MODEL = {
     "model": {"n_estimators": 10, "max_depth": 4},

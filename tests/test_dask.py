@@ -34,6 +34,7 @@ from titanic.sweep.run import SweepOptions, run_sweep
 from titanic.sweep.worker import SealedFiles, VariantRun
 
 from .conftest import (
+    HANG_SECONDS,
     REPO_ROOT,
     TINY_MODEL,
     assert_all_gone,
@@ -283,7 +284,7 @@ def test_a_signal_during_a_dask_sweep_ends_the_cluster_and_publishes_only_whole_
         lambda: list(variants.glob("*/manifest.json")) and kernels(tree), 300, "a second variant"
     )
     started = stop(process, tree, signum)
-    _, stderr = process.communicate(timeout=60)
+    _, stderr = process.communicate(timeout=HANG_SECONDS)
     assert process.returncode == 128 + signum, stderr
     assert "Traceback" not in stderr
     assert_all_gone(started)  # nannies, workers, kernels; the scheduler was the command itself

@@ -24,6 +24,7 @@ from titanic.cli import app
 from titanic.io.output_sets import OutputSet, read_manifest, verify
 
 from .conftest import (
+    HANG_SECONDS,
     REPO_ROOT,
     TINY_MODEL,
     TITANIC,
@@ -150,9 +151,7 @@ def test_a_signal_during_a_render_ends_everything_and_keeps_the_previous_report(
     )
     time.sleep(2.0)
     started = stop(process, tree, signum)
-    began = time.monotonic()
-    _, stderr = process.communicate(timeout=30)
-    assert time.monotonic() - began < 5, "the command took more than 5 s to stop"
+    _, stderr = process.communicate(timeout=HANG_SECONDS)
     assert process.returncode == 128 + signum, stderr
     assert "Traceback" not in stderr
     assert_all_gone(started)
@@ -170,9 +169,7 @@ def test_sigterm_during_a_sweep_ends_every_process_and_publishes_nothing(project
     wait_for(lambda: len(list(variants.glob("*/.staging-*"))) >= 2, 60, "two variants to start")
     time.sleep(1.5)
     started = stop(process, tree, signal.SIGTERM)
-    began = time.monotonic()
-    _, stderr = process.communicate(timeout=30)
-    assert time.monotonic() - began < 5, "the sweep took more than 5 s to stop"
+    _, stderr = process.communicate(timeout=HANG_SECONDS)
     assert process.returncode == 143, stderr
     assert_all_gone(started)
     time.sleep(1.0)  # nothing may still write after the command is gone

@@ -1,0 +1,116 @@
+"""How fast a signalled command stops: `titanic render` and `titanic sweep` after SIGINT/SIGTERM.
+
+The fault tests (tests/test_faults.py) check *what* a signal leaves behind (exit code, no
+process, the previous outputs intact) with a generous deadline that only catches a hang; how
+*fast* the command stops is measured here, because on a shared machine a timed assertion
+fails for reasons that have nothing to do with the code.
+
+Each row starts a real command in a fresh project (a small model), waits the given delay
+after the start, sends the signal and times how long the command takes to exit.
+
+    .venv/bin/python benchmarks/bench_signals.py [--runs N]
+
+Writes the `## Stopping on a signal` section of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+from bench_sweep import BIN, ROOT, LoadSampler, replace_section
+
+SECTION = "## Stopping on a signal"
+SMALL_MODEL = {
+    "model": {"n_estimators": 10, "max_depth": 4},
+    "split": {"cv_folds": 2},
+    "evaluation": {"permutation_repeats": 1},
+    "selection": {"n_estimators": 5},
+    "variants": {"grid": {"model.max_depth": [2, 3, 4, 5]}, "sets": {}},
+}
+# (command, signal, seconds after the start): during start-up, while the kernel starts, while
+# the cells run; a sweep while its first variants run.
+CASES = [
+    (("render", "--to", "html"), signal.SIGINT, 0.5),
+    (("render", "--to", "html"), signal.SIGINT, 4.0),
+    (("render", "--to", "html"), signal.SIGINT, 8.0),
+    (("render", "--to", "html"), signal.SIGTERM, 8.0),
+    (("sweep", "--jobs", "2"), signal.SIGTERM, 10.0),
+]
+
+
+def small_project(folder: Path) -> Path:
+    """A project folder: the repository's report and params.yaml with a small model."""
+    params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+    for section, values in SMALL_MODEL.items():
+        params[section] = {**params.get(section, {}), **values}
+    (folder / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
+    for name in ("report.qmd", "_quarto.yml", "report.scss"):
+        shutil.copyfile(ROOT / name, folder / name)
+    return folder
+
+
+def stop_seconds(arguments: tuple[str, ...], signum: int, delay: float) -> tuple[float, int]:
+    """Start ``titanic *arguments``, signal it after ``delay`` s; return its exit time and code."""
+    with tempfile.TemporaryDirectory(prefix="bench-signals-") as work:
+        process = subprocess.Popen(
+            [str(BIN / "titanic"), *arguments],
+            cwd=small_project(Path(work)),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        process.send_signal(signum)
+        began = time.perf_counter()
+        code = process.wait(timeout=600)
+        return time.perf_counter() - began, code
+
+
+def main() -> None:
+    """Measure every case ``--runs`` times and write the section."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
+    parser.add_argument("--runs", type=int, default=3)
+    runs = parser.parse_args().runs
+    rows = []
+    with LoadSampler() as load:
+        for arguments, signum, delay in CASES:
+            results = [stop_seconds(arguments, signum, delay) for _ in range(runs)]
+            seconds = [value for value, _ in results]
+            codes = sorted({code for _, code in results})
+            rows.append(
+                f"| `titanic {' '.join(arguments)}` | {signal.Signals(signum).name} | {delay:g} s"
+                f" | {statistics.median(seconds):.2f} | {max(seconds):.2f}"
+                f" | {', '.join(map(str, codes))} |"
+            )
+            print(rows[-1], flush=True)
+    replace_section(
+        f"""{SECTION}
+
+`benchmarks/bench_signals.py`, {time.strftime("%Y-%m-%d")}: Python {platform.python_version()},
+{runs} runs per row, a small model (10 trees, 2 folds), nbconvert backend unless a quarto binary
+is on PATH; 1-minute load average while measuring: {load.text()} (2 cores, shared). The time is
+from the signal to the command's exit, every process it started ended (the fault tests check
+that part, and that nothing is half-published).
+
+| command | signal | sent after | median (s) | slowest (s) | exit codes |
+| --- | --- | ---: | ---: | ---: | --- |
+{chr(10).join(rows)}
+
+Exit code 130 is SIGINT and 143 SIGTERM (128 + the signal's number). Once the kernel runs the
+cells, most of the time is the grace period the kernel and the pool's workers get to end after
+SIGTERM before they are killed.
+"""
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
