@@ -71,6 +71,7 @@ benchmark: setup ## Run the benchmarks and rewrite docs/benchmarks.md
 	$(BIN)/python benchmarks/bench_sweep.py
 	$(BIN)/python benchmarks/bench_dask.py
 	$(BIN)/python benchmarks/bench_storage.py
+	$(BIN)/python benchmarks/bench_signals.py
 
 clean: ## Remove outputs and caches (keeps .venv)
 	rm -rf _output .pytest_cache .ruff_cache .mypy_cache
