@@ -65,6 +65,7 @@ format: $(VENV)/.synced ## Format the code with ruff
 benchmark: setup ## Run the benchmarks and rewrite docs/benchmarks.md
 	$(BIN)/python benchmarks/bench_render.py
 	$(BIN)/python benchmarks/bench_sweep.py
+	$(BIN)/python benchmarks/bench_sweep.py --per-variant
 	$(BIN)/python benchmarks/bench_storage.py
 
 clean: ## Remove outputs and caches (keeps .venv)
