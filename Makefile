@@ -69,6 +69,7 @@ format: $(VENV)/.synced ## Format the code with ruff
 benchmark: setup ## Run the benchmarks and rewrite docs/benchmarks.md
 	$(BIN)/python benchmarks/bench_render.py
 	$(BIN)/python benchmarks/bench_sweep.py
+	$(BIN)/python benchmarks/bench_sweep.py --per-variant
 	$(BIN)/python benchmarks/bench_dask.py
 	$(BIN)/python benchmarks/bench_storage.py
 	$(BIN)/python benchmarks/bench_signals.py

@@ -166,7 +166,7 @@ def test_sigterm_during_a_sweep_ends_every_process_and_publishes_nothing(project
     write_params(project, **TINY_MODEL, variants={"grid": {"model.max_depth": [2, 3, 4]}})
     variants = project / "_output" / "variants"
     process, tree = start(project, "sweep", "--jobs", "2")
-    wait_for(lambda: len(list(variants.glob("*/.staging-*"))) >= 2, 60, "two variants to start")
+    wait_for(lambda: len(list(variants.glob("*/.staging-*"))) >= 2, 180, "two variants to start")
     time.sleep(1.5)
     started = stop(process, tree, signal.SIGTERM)
     _, stderr = process.communicate(timeout=HANG_SECONDS)
@@ -217,7 +217,7 @@ def test_kill_9_on_a_sweep_leaves_nothing_running_and_the_next_run_cleans_up(pro
     write_params(project, **TINY_MODEL, variants={"grid": {"model.max_depth": [2, 3]}})
     variants = project / "_output" / "variants"
     process, tree = start(project, "sweep", "--jobs", "2")
-    wait_for(lambda: len(list(variants.glob("*/.staging-*"))) >= 2, 60, "two variants to start")
+    wait_for(lambda: len(list(variants.glob("*/.staging-*"))) >= 2, 180, "two variants to start")
     time.sleep(1.5)
     started = stop(process, tree, signal.SIGKILL)
     process.communicate(timeout=60)  # its pipes close when the last worker is gone
