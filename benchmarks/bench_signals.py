@@ -59,6 +59,12 @@ def small_project(folder: Path) -> Path:
     return folder
 
 
+def default_sigint() -> None:
+    """Give the command SIGINT's default action: a benchmark started in the background (``&``)
+    inherits SIGINT ignored, and Python keeps it ignored, so Ctrl-C would never reach it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def stop_seconds(arguments: tuple[str, ...], signum: int, delay: float) -> tuple[float, int]:
     """Start ``titanic *arguments``, signal it after ``delay`` s; return its exit time and code."""
     with tempfile.TemporaryDirectory(prefix="bench-signals-") as work:
@@ -67,6 +73,7 @@ def stop_seconds(arguments: tuple[str, ...], signum: int, delay: float) -> tuple
             cwd=small_project(Path(work)),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=default_sigint,  # pylint: disable=subprocess-popen-preexec-fn
         )
         time.sleep(delay)
         process.send_signal(signum)
