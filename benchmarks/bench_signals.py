@@ -112,9 +112,10 @@ that part, and that nothing is half-published).
 | --- | --- | ---: | ---: | ---: | --- |
 {chr(10).join(rows)}
 
-Exit code 130 is SIGINT and 143 SIGTERM (128 + the signal's number). Once the kernel runs the
-cells, most of the time is the grace period the kernel and the pool's workers get to end after
-SIGTERM before they are killed.
+Exit code 130 is SIGINT and 143 SIGTERM (128 + the signal's number). Before the kernel runs
+the cells a render stops in under a second; once the cells run it takes several seconds, not yet
+broken down (candidates: jupyter_client's graceful shutdown of a busy kernel, which waits for a
+reply, and the 2 s grace each process gets after SIGTERM before it is killed).
 """
     )
 
