@@ -240,11 +240,12 @@ def test_nested_estimate_uses_the_selection_forests(small, caplog, monkeypatch):
     monkeypatch.setattr(analysis_module, "nested_cross_validation", lambda *a: calls.append(a))
     with caplog.at_level(logging.INFO, logger="titanic.analysis"):
         nested_estimate(settings, split)
-    assert "nested cross-validation: 2 outer x 2 inner folds over {'max_depth': [2, 3]}" in (
-        caplog.text
-    )
+    assert caplog.messages == [
+        "nested cross-validation: 2 outer x 2 inner folds over {'max_depth': [2, 3]}"
+    ]
     model, grid, rows, labels, outer, inner, seed = calls[0]
     assert model["classifier"].n_estimators == 2  # selection.n_estimators, not model's 3
+    assert model["classifier"].random_state == 7
     assert model["classifier"].max_depth == 3
     assert grid == {"classifier__max_depth": [2, 3]}
     assert rows is features and labels is target
