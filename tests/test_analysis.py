@@ -13,6 +13,7 @@ from sklearn.metrics import accuracy_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
 from sklearn.pipeline import Pipeline
 
+from titanic import analysis as analysis_module
 from titanic.analysis import (
     Analysis,
     fit_on_all_rows,
@@ -231,16 +232,24 @@ def test_nested_estimate_searches_the_grid_on_the_outer_folds(small, analysis):
     assert all(choice["classifier__max_depth"] in (2, 3) for choice in analysis.nested.chosen)
 
 
-def test_nested_estimate_uses_the_selection_forests(small, caplog):
+def test_nested_estimate_uses_the_selection_forests(small, caplog, monkeypatch):
     settings, dataset = small
     features, target = split_features_target(dataset.train)
     split = Split(features, features.iloc[:0], target, target.iloc[:0])
+    calls = []
+    monkeypatch.setattr(analysis_module, "nested_cross_validation", lambda *a: calls.append(a))
     with caplog.at_level(logging.INFO, logger="titanic.analysis"):
-        result = nested_estimate(settings, split)
-    assert "nested cross-validation: 2 outer x 2 inner folds over {'max_depth': [2, 3]}" in (
-        caplog.text
-    )
-    assert len(result.chosen) == 2
+        nested_estimate(settings, split)
+    assert caplog.messages == [
+        "nested cross-validation: 2 outer x 2 inner folds over {'max_depth': [2, 3]}"
+    ]
+    model, grid, rows, labels, outer, inner, seed = calls[0]
+    assert model["classifier"].n_estimators == 2  # selection.n_estimators, not model's 3
+    assert model["classifier"].random_state == 7
+    assert model["classifier"].max_depth == 3
+    assert grid == {"classifier__max_depth": [2, 3]}
+    assert rows is features and labels is target
+    assert (outer, inner, seed) == (2, 2, 7)
 
 
 def test_selection_off_skips_the_nested_estimate(small, passengers):

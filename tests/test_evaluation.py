@@ -126,10 +126,18 @@ def test_nested_search_never_fits_on_the_outer_test_fold(passengers):
     per_outer = 2 * 2 + 1  # grid x inner folds, then the refit on the outer training part
     assert len(Spy.fitted_rows) == 4 * per_outer
     outer = StratifiedKFold(n_splits=4, shuffle=True, random_state=5)
-    for fold, (_, test_index) in enumerate(outer.split(features, target)):
+    inner = StratifiedKFold(n_splits=2, shuffle=True, random_state=5)  # seeded as well
+    for fold, (train_index, test_index) in enumerate(outer.split(features, target)):
         outer_test = set(features.index[test_index])
-        for rows in Spy.fitted_rows[fold * per_outer : (fold + 1) * per_outer]:
+        fits = Spy.fitted_rows[fold * per_outer : (fold + 1) * per_outer]
+        for rows in fits:
             assert not rows & outer_test
+        part = features.index[train_index]
+        expected = {
+            frozenset(part[inner_train])
+            for inner_train, _ in inner.split(part, target.iloc[train_index])
+        }
+        assert {frozenset(rows) for rows in fits[:2]} == expected
     assert len(result.scores) == 4
 
 

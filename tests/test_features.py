@@ -297,3 +297,11 @@ def test_title_and_deck_keep_the_index_of_their_input():
     assert titles.index.tolist() == [7, 3] and titles["title"].tolist() == ["Mr", "Mrs"]
     decks = CabinDeck().fit_transform(rows[["Cabin"]])
     assert decks.index.tolist() == [7, 3] and decks["deck"].tolist() == ["C", "U"]
+
+
+def test_transformers_also_take_arrays():
+    names = np.array([["A, Mr. B"], ["C, Mrs. D"]], dtype=object)
+    titles = TitleExtractor(min_count=1).fit(names).transform(names)
+    assert titles.index.tolist() == [0, 1] and titles["title"].tolist() == ["Mr", "Mrs"]
+    tickets = np.array([["PC 1"], ["PC 1"]], dtype=object)
+    assert TicketFeatures().fit(tickets).transform(tickets).tolist() == [[2.0, 1.0]] * 2

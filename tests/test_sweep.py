@@ -571,6 +571,7 @@ def test_tree_hash_covers_names_and_bytes_but_not_byte_code(tmp_path):
     (tmp_path / "pkg" / "__pycache__").mkdir(parents=True)
     (tmp_path / "pkg" / "a.py").write_bytes(b"x = 1\n")
     (tmp_path / "pkg" / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"junk")
+    (tmp_path / "pkg" / "__pycache__" / "a.lock").write_bytes(b"junk")  # in the cache folder
     (tmp_path / "pkg" / "b.pyc").write_bytes(b"junk")
     file_hash = hashlib.sha256(b"x = 1\n").hexdigest()
     expected = hashlib.sha256(b"a.py\0" + file_hash.encode() + b"\n").hexdigest()
