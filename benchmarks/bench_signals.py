@@ -113,9 +113,14 @@ that part, and that nothing is half-published).
 {chr(10).join(rows)}
 
 Exit code 130 is SIGINT and 143 SIGTERM (128 + the signal's number). Before the kernel runs
-the cells a render stops in under a second; once the cells run it takes several seconds, not yet
-broken down (candidates: jupyter_client's graceful shutdown of a busy kernel, which waits for a
-reply, and the 2 s grace each process gets after SIGTERM before it is killed).
+the cells a render stops in under a second; once the cells run it takes several seconds.
+**Known fault, open:** the command's main thread waits for the kernel's messages in a C call
+(papermill, then nbclient's poll of the kernel's sockets), and nbclient's clean-up waits for the
+running cell's reply, so a signal takes effect when the running cell next speaks or ends: a
+render signalled during a cell that sleeps 600 s without output did not stop within 120 s
+(measured 2026-11-26). Forwarding the signal to the main thread made it take effect at once but
+left the clean-up waiting; ending the kernel at once (`shutdown_kernel="immediate"`) lost the
+cell-timeout error. Neither is landed.
 """
     )
 
