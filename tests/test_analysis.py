@@ -237,13 +237,18 @@ def test_nested_estimate_uses_the_selection_forests(small, caplog, monkeypatch):
     features, target = split_features_target(dataset.train)
     split = Split(features, features.iloc[:0], target, target.iloc[:0])
     calls = []
-    monkeypatch.setattr(analysis_module, "nested_cross_validation", lambda *a: calls.append(a))
+    monkeypatch.setattr(
+        analysis_module,
+        "nested_cross_validation",
+        lambda *a, **named: calls.append((*a, named)),
+    )
     with caplog.at_level(logging.INFO, logger="titanic.analysis"):
         nested_estimate(settings, split)
     assert caplog.messages == [
         "nested cross-validation: 2 outer x 2 inner folds over {'max_depth': [2, 3]}"
     ]
-    model, grid, rows, labels, outer, inner, seed = calls[0]
+    model, grid, rows, labels, outer, inner, seed, named = calls[0]
+    assert named == {"n_jobs": settings.model.n_jobs}
     assert model["classifier"].n_estimators == 2  # selection.n_estimators, not model's 3
     assert model["classifier"].random_state == 7
     assert model["classifier"].max_depth == 3

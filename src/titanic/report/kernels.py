@@ -24,7 +24,7 @@ import uuid
 from typing import Any
 
 from jupyter_client.connect import KernelConnectionInfo
-from jupyter_client.manager import KernelManager
+from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 
 from titanic.processes import die_with_parent
@@ -181,7 +181,7 @@ class StandbyProvisioner(LocalProvisioner):
         return self.connection_info
 
 
-class StandbyKernelManager(KernelManager):
+class StandbyKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel is the standby child when one was forked."""
 
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
