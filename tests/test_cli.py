@@ -1,4 +1,5 @@
 import json
+import logging
 import re
 import subprocess
 import sys
@@ -8,7 +9,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from titanic.cli import app
+from titanic.cli import app, commands
 from titanic.errors import ConfigError
 
 from .conftest import REPO_ROOT
@@ -281,3 +282,20 @@ def test_quiet_leaves_only_errors_on_stderr(project):
     failed = invoke("-q", "run", "-P", "model.n_estimators=0")
     assert failed.exit_code == 1
     assert failed.stderr.startswith("error: invalid parameters: model.n_estimators")
+
+
+def test_a_logged_library_error_shows_its_traceback_only_with_debug(project, monkeypatch):
+    real = commands.settings_from
+
+    def settings_after_a_logged_error(*args):
+        try:
+            raise RuntimeError("the kernel is gone")
+        except RuntimeError:
+            logging.getLogger("papermill").exception("Kernel died")
+        return real(*args)
+
+    monkeypatch.setattr(commands, "settings_from", settings_after_a_logged_error)
+    quiet, loud = invoke("params"), invoke("--debug", "params")
+    assert quiet.exit_code == loud.exit_code == 0
+    assert "Kernel died" in quiet.stderr and "Traceback" not in quiet.stderr
+    assert "Traceback" in loud.stderr and "the kernel is gone" in loud.stderr

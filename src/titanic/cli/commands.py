@@ -110,10 +110,18 @@ def configure(
         logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     )
     handler = RichHandler(console=stderr, show_time=False, show_path=debug)
+    if not debug:  # a library's logged error (papermill's "Kernel died") is one line too
+        handler.addFilter(_without_traceback)
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
     cap_transport_logging(level)
     OPTIONS.debug = debug
     OPTIONS.log_level = level
+
+
+def _without_traceback(record: logging.LogRecord) -> bool:
+    """Drop a log record's traceback (shown with --debug only); keep the record."""
+    record.exc_info = record.exc_text = record.stack_info = None
+    return True
 
 
 def _error_line(message: str) -> None:
