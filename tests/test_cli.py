@@ -286,12 +286,19 @@ def test_quiet_leaves_only_errors_on_stderr(project):
 
 def test_a_logged_library_error_shows_its_traceback_only_with_debug(project, monkeypatch):
     real = commands.settings_from
+    # A handler added later (a sweep variant's log file) still gets the traceback.
+    file_log: list[object] = []
+    keeper = logging.Handler(level=logging.ERROR)
+    keeper.emit = lambda record: file_log.append(record.exc_info)  # type: ignore[method-assign]
 
     def settings_after_a_logged_error(*args):
+        logging.getLogger().addHandler(keeper)
         try:
             raise RuntimeError("the kernel is gone")
         except RuntimeError:
             logging.getLogger("papermill").exception("Kernel died")
+        finally:
+            logging.getLogger().removeHandler(keeper)
         return real(*args)
 
     monkeypatch.setattr(commands, "settings_from", settings_after_a_logged_error)
@@ -299,3 +306,4 @@ def test_a_logged_library_error_shows_its_traceback_only_with_debug(project, mon
     assert quiet.exit_code == loud.exit_code == 0
     assert "Kernel died" in quiet.stderr and "Traceback" not in quiet.stderr
     assert "Traceback" in loud.stderr and "the kernel is gone" in loud.stderr
+    assert len(file_log) == 2 and None not in file_log

@@ -11,6 +11,7 @@ sweep should not pay.
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 import os
@@ -109,19 +110,28 @@ def configure(
     level = (
         logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     )
-    handler = RichHandler(console=stderr, show_time=False, show_path=debug)
-    if not debug:  # a library's logged error (papermill's "Kernel died") is one line too
-        handler.addFilter(_without_traceback)
+    # A library's logged error (papermill's "Kernel died") is one line too, unless --debug.
+    handler = (RichHandler if debug else _OneLineHandler)(
+        console=stderr, show_time=False, show_path=debug
+    )
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
     cap_transport_logging(level)
     OPTIONS.debug = debug
     OPTIONS.log_level = level
 
 
-def _without_traceback(record: logging.LogRecord) -> bool:
-    """Drop a log record's traceback (shown with --debug only); keep the record."""
-    record.exc_info = record.exc_text = record.stack_info = None
-    return True
+class _OneLineHandler(RichHandler):
+    """Print log records without their traceback (``--debug`` shows it).
+
+    It prints a copy: the record itself, with its traceback, still reaches the other handlers
+    (a sweep variant's log file).
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info or record.exc_text or record.stack_info:
+            record = copy.copy(record)
+            record.exc_info = record.exc_text = record.stack_info = None
+        super().emit(record)
 
 
 def _error_line(message: str) -> None:
