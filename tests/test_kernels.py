@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from multiprocessing import forkserver
 
 import psutil
 import pytest
@@ -101,13 +102,27 @@ def test_no_kernel_or_standby_outlives_its_use(runs):
     )
 
 
-@pytest.mark.slow
-def test_sweep_variants_run_in_forked_kernels_and_equal_a_cold_render(tmp_path, monkeypatch):
-    monkeypatch.chdir(REPO_ROOT)
+@pytest.fixture
+def path_without_quarto(monkeypatch):
+    """PATH without Quarto (the nbconvert backend), for the sweep's workers too.
+
+    A forkserver keeps the environment it started with: the one an earlier test started is
+    stopped, so that this test's workers get this PATH, and again after it.
+    """
     path = os.pathsep.join(
         folder for folder in os.environ["PATH"].split(os.pathsep) if "quarto" not in folder
     )
-    monkeypatch.setenv("PATH", path)  # the nbconvert backend, in the workers too
+    monkeypatch.setenv("PATH", path)
+    # The standard library's own way to stop its forkserver ("used by unit tests").
+    forkserver._forkserver._stop()  # pylint: disable=protected-access
+    yield
+    forkserver._forkserver._stop()  # pylint: disable=protected-access
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("path_without_quarto")
+def test_sweep_variants_run_in_forked_kernels_and_equal_a_cold_render(tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO_ROOT)
     params = tmp_path / "tiny.yaml"
     tiny = {**TINY_MODEL, "output_dir": str(tmp_path / "out")}
     params.write_text(yaml.safe_dump({**tiny, "variants": {"grid": {"model.max_depth": [2, 3]}}}))

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from titanic.cli import app
 from titanic.errors import ConfigError, ReportError
+from titanic.io.memo import CACHE_DIRNAME
 from titanic.project import Project
 from titanic.report import render
 from titanic.report.html import export_html, prepare_for_html
@@ -341,7 +342,12 @@ def test_a_failing_cell_is_named_and_the_previous_report_stays(rendered, tmp_pat
 
 
 def published_files(folder: Path) -> list[str]:
-    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
+    """The files of an output folder, its cache of shared work (``.cache/``) left out."""
+    return sorted(
+        str(path.relative_to(folder))
+        for path in folder.rglob("*")
+        if path.is_file() and path.relative_to(folder).parts[0] != CACHE_DIRNAME
+    )
 
 
 def without_timings(metrics: Path) -> dict:
