@@ -23,7 +23,7 @@ import yaml
 from typer.testing import CliRunner
 
 from titanic.cli import app
-from titanic.errors import OutputError, SweepError
+from titanic.errors import ClusterError, OutputError, SweepError
 from titanic.io.output_sets import FOLDER_LOCK, verify
 from titanic.project import Project
 from titanic.provenance import git_state
@@ -255,6 +255,39 @@ def test_a_killed_worker_s_variant_is_run_again_and_every_variant_finishes(
     # The killed variant started twice, in two different processes.
     starts = sorted(marker.stem for marker in markers.iterdir())
     assert len(starts) == 4 and len(set(starts)) == 3
+
+
+@pytest.mark.slow
+def test_a_cluster_left_without_workers_fails_the_sweep_naming_it(
+    fake_project, tmp_path, monkeypatch
+):
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    monkeypatch.setenv(MARKERS, str(markers))
+    executor = DaskExecutor.start_local(1)
+    executor.no_workers_timeout = 2
+    outcome: list[BaseException | object] = []
+
+    def sweep() -> None:
+        try:
+            project = Project.at(fake_project)
+            outcome.append(run_sweep(project, SweepOptions(), executor, render=instant_render))
+        except BaseException as err:  # pylint: disable=broad-exception-caught
+            outcome.append(err)
+
+    try:
+        runner_thread = threading.Thread(target=sweep, daemon=True)
+        runner_thread.start()
+        wait_for(lambda: any(markers.iterdir()), HANG_SECONDS, "a variant to start")
+        executor.cluster.scale(0)  # its worker leaves mid-variant and nothing replaces it
+        runner_thread.join(HANG_SECONDS)
+        assert outcome, f"the sweep still waits for a worker after {HANG_SECONDS} s"
+    finally:
+        close_and_check(executor)
+    error = outcome[0]
+    assert isinstance(error, ClusterError), error
+    assert "no worker" in str(error) and "local Dask cluster" in str(error)
+    assert not list((fake_project / "_output" / "variants").glob("*/manifest.json"))
 
 
 def kernels(tree: psutil.Process) -> list[psutil.Process]:

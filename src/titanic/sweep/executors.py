@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
@@ -29,6 +30,10 @@ Task = TypeVar("Task")
 # Preloaded first by the forkserver, so that it dies with the sweep (see the module).
 FORKSERVER_GUARD = "titanic.sweep.forkserver_guard"
 Outcome = TypeVar("Outcome")
+# How long a sweep waits while its Dask cluster has no worker at all, unless Dask's own
+# distributed.scheduler.no-workers-timeout says otherwise: a worker that died is replaced in
+# seconds, and a cluster that scales up from nothing has this long to start one.
+NO_WORKERS_TIMEOUT_SECONDS = 120.0
 
 
 class VariantExecutor(ABC):
@@ -55,6 +60,13 @@ class VariantExecutor(ABC):
         """
         running = [future for future in futures if future.running()]
         return {future: "" for future in running[: self.workers]}
+
+    def ensure_workers(self) -> None:
+        """Raise :class:`ClusterError` when no worker is left to run the pending jobs.
+
+        A local pool replaces its workers itself (or fails its futures): nothing to check.
+        """
+        return None
 
     @abstractmethod
     def shutdown(self, cancel: bool = False) -> None:
@@ -197,6 +209,8 @@ class DaskExecutor(VariantExecutor):
         self.workers = max(1, sum(client.nthreads().values()))
         self._futures: dict[str, tuple[distributed.Future, Future[Any]]] = {}
         self._closed = False
+        self.no_workers_timeout = _no_workers_timeout()
+        self._workerless_since: float | None = None
 
     @classmethod
     def start_local(cls, workers: int, dashboard: bool = False) -> DaskExecutor:
@@ -237,7 +251,10 @@ class DaskExecutor(VariantExecutor):
 
     def share(self, value: Any) -> Any:
         """Copy ``value`` to every worker once; tasks then receive it by reference."""
-        return self.client.scatter(value, broadcast=True, hash=False)
+        try:
+            return self.client.scatter(value, broadcast=True, hash=False)
+        except TimeoutError as err:  # Dask's "No valid workers found"
+            raise self._no_workers_error() from err
 
     def submit(self, job: Callable[..., Outcome], task: Task, *shared: Any) -> Future[Outcome]:
         """Schedule ``job(task, *shared)`` as one Dask task; return a standard future."""
@@ -273,6 +290,36 @@ class DaskExecutor(VariantExecutor):
                     where[future] = str(worker).removeprefix("tcp://")
         return where
 
+    def ensure_workers(self) -> None:
+        """Raise :class:`ClusterError` once the cluster has had no worker for a while.
+
+        The scheduler keeps the tasks of a cluster without workers waiting for one, and so
+        would the sweep, for ever: it gives up after :attr:`no_workers_timeout` seconds.
+        """
+        if self.client.nthreads():
+            self._workerless_since = None
+            return
+        now = time.monotonic()
+        if self._workerless_since is None:
+            self._workerless_since = now
+        elif now - self._workerless_since >= self.no_workers_timeout:
+            raise self._no_workers_error()
+
+    def _no_workers_error(self) -> ClusterError:
+        waited = f"had no worker for {self.no_workers_timeout:g} s"
+        if self.cluster is not None:
+            message = (
+                f"the local Dask cluster at {self.address} has {waited}: its workers died and"
+                " none came back (see their logs), or run the sweep on the local pool (--jobs)"
+            )
+        else:
+            message = (
+                f"the Dask cluster at {self.address} has {waited}: start workers"
+                f" (dask worker {self.address}), or wait longer with Dask's"
+                " distributed.scheduler.no-workers-timeout"
+            )
+        return ClusterError(message, address=self.address)
+
     def shutdown(self, cancel: bool = False) -> None:
         """Wait for the tasks (unless ``cancel``), then close the client and our cluster.
 
@@ -292,3 +339,12 @@ class DaskExecutor(VariantExecutor):
         if self.cluster is not None:
             self.cluster.close()
             self.cluster = None
+
+
+def _no_workers_timeout() -> float:
+    """Dask's ``distributed.scheduler.no-workers-timeout`` in seconds, or our default."""
+    import dask  # pylint: disable=import-outside-toplevel
+    from dask.utils import parse_timedelta  # pylint: disable=import-outside-toplevel
+
+    configured = dask.config.get("distributed.scheduler.no-workers-timeout", None)
+    return float(parse_timedelta(configured)) if configured else NO_WORKERS_TIMEOUT_SECONDS

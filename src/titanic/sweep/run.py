@@ -236,6 +236,8 @@ def _execute(
                 outcome = _outcome(future, task, variants[task.name], plan.reasons[task.name])
                 plan.outcomes[task.name] = outcome
                 observer.finished(outcome)
+            if pending:
+                executor.ensure_workers()
             where = executor.placement(pending)
             observer.running({pending[future].name: worker for future, worker in where.items()})
     except BaseException:
