@@ -69,16 +69,24 @@ def instant_render(
 def is_process_helper(process: psutil.Process) -> bool:
     """Helpers of the test process itself, not a cluster's: multiprocessing's resource tracker
     and forkserver, and joblib's reusable loky workers (n_jobs: -1 in earlier tests)."""
-    command = " ".join(process.cmdline())
+    try:
+        command = " ".join(process.cmdline())
+    except psutil.NoSuchProcess:
+        return False  # gone already: not a helper that stays
     return any(name in command for name in ("resource_tracker", "forkserver", "loky"))
+
+
+def assert_children_end(children: list[psutil.Process]) -> None:
+    """Fail naming the processes of ``children`` (helpers left out) alive after 20 s."""
+    ending = [process for process in children if not is_process_helper(process)]
+    _, alive = psutil.wait_procs(ending, timeout=20)
+    assert not alive, f"cluster processes still running: {[p.cmdline() for p in alive]}"
 
 
 def close_and_check(executor: DaskExecutor) -> None:
     children = psutil.Process().children(recursive=True)
     executor.shutdown(cancel=True)
-    _, alive = psutil.wait_procs(children, timeout=20)
-    alive = [process for process in alive if not is_process_helper(process)]
-    assert not alive, f"cluster processes still running: {[p.cmdline() for p in alive]}"
+    assert_children_end(children)
 
 
 @pytest.fixture
@@ -366,10 +374,9 @@ def test_a_real_sweep_on_a_local_cluster_gives_the_local_pool_s_metrics(tmp_path
         before = psutil.Process().children(recursive=True)
         result = runner.invoke(app, ["sweep", "--params", str(params), *how])
         assert result.exit_code == 0, result.output
-        _, alive = psutil.wait_procs(
-            [p for p in psutil.Process().children(recursive=True) if p not in before], timeout=20
+        assert_children_end(
+            [p for p in psutil.Process().children(recursive=True) if p not in before]
         )
-        assert not [process for process in alive if not is_process_helper(process)]
         results[label] = tmp_path / label / "variants"
     for depth in (2, 3, 4):
         name = f"max_depth-{depth}"
