@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 from typer.testing import CliRunner
 
@@ -158,6 +159,37 @@ def test_a_signal_during_a_render_ends_everything_and_keeps_the_previous_report(
     assert (output / "report.html").read_text() == "<html>previous</html>"
     assert verify(output) is None
     assert not [p for p in output.iterdir() if p.name.startswith((".staging-", ".backup-"))]
+
+
+SILENT_CELL = (
+    '```{python}\nopen("silent-cell-started", "w").close()\nimport time\ntime.sleep(600)\n```\n\n'
+    "## Context and data\n"
+)
+
+
+@pytest.mark.slow
+def test_a_signal_during_a_long_silent_cell_ends_the_render_at_once(project):
+    # A cell that prints nothing for minutes: the kernel sends no message until it ends.
+    text = (REPO_ROOT / "report.qmd").read_text(encoding="utf-8")
+    (project / "report.qmd").write_text(
+        text.replace("## Context and data\n", SILENT_CELL, 1), encoding="utf-8"
+    )
+    output = project / "_output"
+    process, tree = start(project, "render", "--to", "html")
+    wait_for(lambda: (project / "silent-cell-started").exists(), 180, "the silent cell")
+    time.sleep(2.0)
+    started = stop(process, tree, signal.SIGTERM)
+    try:
+        _, stderr = process.communicate(timeout=HANG_SECONDS)
+    except subprocess.TimeoutExpired:
+        for running in [*started, tree]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                running.kill()
+        pytest.fail(f"the render had not stopped {HANG_SECONDS} s after SIGTERM")
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert "Traceback" not in stderr
+    assert_all_gone(started)
+    assert not list(output.glob(".staging-*"))
 
 
 @pytest.mark.slow

@@ -4,6 +4,7 @@ import base64
 import json
 import re
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 from urllib.parse import unquote
@@ -536,3 +537,29 @@ def test_a_cell_that_raises_stops_a_tiny_render(project, tmp_path):
     )
     assert not (output / "report.html").exists()
     assert list(project.rglob("after.txt")) == []
+
+
+def test_a_render_leaves_the_command_s_signal_handlers_in_place(project, tmp_path):
+    # The CLI's SIGTERM handler must still run after the cells ran (and a signal during them
+    # must reach it): nbclient's event loop replaces both handlers while it runs in the main
+    # thread, then puts back the defaults, under which SIGTERM kills without any clean-up.
+    def the_command_s_handler(signum, frame):
+        raise AssertionError("no signal is sent in this test")
+
+    report = project / "tiny.qmd"
+    report.write_text(TINY_REPORT, encoding="utf-8")
+    sigint = signal.getsignal(signal.SIGINT)
+    sigterm = signal.signal(signal.SIGTERM, the_command_s_handler)
+    try:
+        with pytest.raises(ReportError):
+            render_report(
+                Project.at(project),
+                report=report,
+                output_dir=tmp_path / "out",
+                formats=("html",),
+                progress=False,
+            )
+        assert signal.getsignal(signal.SIGTERM) is the_command_s_handler
+        assert signal.getsignal(signal.SIGINT) is sigint
+    finally:
+        signal.signal(signal.SIGTERM, sigterm)
