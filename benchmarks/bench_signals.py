@@ -149,7 +149,8 @@ signal is sent {SILENT_DELAY:g} s after it started; the command does not wait fo
 (`tests/test_faults.py` checks it with a 120 s deadline). An earlier measurement, on code from
 before standby kernels' manager became asynchronous (commit b2c0867), found such a render still
 running 120 s after the signal; that change is the likely fix (not bisected).
-"""
+""",
+        SECTION,  # replace_section's default is bench_sweep's own section
     )
 
 
