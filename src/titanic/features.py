@@ -189,8 +189,11 @@ class GroupSurvival(TransformerMixin, BaseEstimator):
     @staticmethod
     def _keys(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
         tickets = frame.iloc[:, 1].astype(str).str.strip()
-        fares = pd.to_numeric(frame.iloc[:, 2], errors="coerce").round(2).astype(str)
-        return tickets, surname(frame.iloc[:, 0]) + "|" + fares
+        fares = pd.to_numeric(frame.iloc[:, 2], errors="coerce").round(2)
+        # A missing fare gives no family key (groups leave it out). Said, not left to
+        # astype(str): pandas 3 keeps a missing value missing, pandas 2 writes "nan".
+        families = (surname(frame.iloc[:, 0]) + "|" + fares.astype(str)).where(fares.notna())
+        return tickets, families
 
     def fit(self, X, y=None):  # noqa: N803
         """Count survivors and rows per ticket and per surname and fare among training rows."""
