@@ -238,9 +238,16 @@ def test_a_killed_worker_s_variant_is_run_again_and_every_variant_finishes(
         deadline = time.monotonic() + 120
         while not killed and time.monotonic() < deadline:
             for marker in markers.iterdir():
-                pid = int(marker.suffix[1:])
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
+                # The variant renders in a process forked by the Dask worker's forkserver:
+                # the Dask worker is its first ancestor that is not that server.
+                renderer = psutil.Process(int(marker.suffix[1:]))
+                worker = next(
+                    parent
+                    for parent in renderer.parents()
+                    if "forkserver" not in " ".join(parent.cmdline())
+                )
+                os.kill(worker.pid, signal.SIGKILL)
+                killed.append(worker.pid)
                 break
             time.sleep(0.1)
 
@@ -263,6 +270,7 @@ def test_a_killed_worker_s_variant_is_run_again_and_every_variant_finishes(
     # The killed variant started twice, in two different processes.
     starts = sorted(marker.stem for marker in markers.iterdir())
     assert len(starts) == 4 and len(set(starts)) == 3
+    assert killed[0] != os.getpid()
 
 
 @pytest.mark.slow
@@ -389,6 +397,10 @@ def test_a_real_sweep_on_a_local_cluster_gives_the_local_pool_s_metrics(tmp_path
         assert documents[0]["provenance"]["git"] == checkout
         assert without_timings(documents[0]) == without_timings(documents[1])
         assert (results["dask"] / name / "report.html").stat().st_size > 10_000
+        # On the Dask worker too, the kernel was forked with the stack imported.
+        assert (
+            "forked with the stack imported" in (results["dask"] / name / "sweep.log").read_text()
+        )
         manifest = json.loads((results["dask"] / name / "manifest.json").read_text())
         assert {"report.html", "report.ipynb", "metrics.json", "sweep.log"} <= set(
             manifest["files"]

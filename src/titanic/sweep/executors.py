@@ -211,12 +211,18 @@ class DaskExecutor(VariantExecutor):
         self._closed = False
         self.no_workers_timeout = _no_workers_timeout()
         self._workerless_since: float | None = None
+        self._restore_config: Any = None  # what start_local set in Dask's configuration
 
     @classmethod
     def start_local(cls, workers: int, dashboard: bool = False) -> DaskExecutor:
         """Start a ``LocalCluster`` of ``workers`` single-threaded processes on 127.0.0.1."""
+        import dask  # pylint: disable=import-outside-toplevel
         import distributed  # pylint: disable=import-outside-toplevel,redefined-outer-name
 
+        # Non-daemonic workers may start processes: each renders in one of its own, which can
+        # fork kernels with the stack imported (titanic.sweep.remote). Nannies read this when
+        # they start or restart a worker: it stays set until the cluster closes.
+        workers_may_fork = dask.config.set({"distributed.worker.daemon": False})
         cluster = distributed.LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
@@ -225,7 +231,9 @@ class DaskExecutor(VariantExecutor):
             dashboard_address="127.0.0.1:0" if dashboard else None,
             silence_logs=logging.ERROR,
         )
-        return cls(distributed.Client(cluster, set_as_default=False), cluster)
+        executor = cls(distributed.Client(cluster, set_as_default=False), cluster)
+        executor._restore_config = workers_may_fork  # pylint: disable=protected-access
+        return executor
 
     @classmethod
     def connect(cls, address: str, timeout: float = 10.0) -> DaskExecutor:
@@ -339,6 +347,9 @@ class DaskExecutor(VariantExecutor):
         if self.cluster is not None:
             self.cluster.close()
             self.cluster = None
+        if self._restore_config is not None:
+            self._restore_config.__exit__(None, None, None)
+            self._restore_config = None
 
 
 def _no_workers_timeout() -> float:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import multiprocessing
 import platform
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -190,10 +191,26 @@ def execute_shipped(task: VariantTask, bundle: ProjectBundle) -> VariantRun:
 
 
 def _execute(task: VariantTask) -> VariantRun:
-    # Imported here: the worker module imports this one's types.
+    """Run :func:`~titanic.sweep.worker.execute_variant` in this Dask worker's render process.
+
+    A Dask worker runs threads, so it cannot fork a kernel with the stack already imported
+    (:mod:`titanic.report.kernels`); a process of its own, forked from a server that imported
+    the stack once, can, as the local pool's workers do. A fresh one serves each variant.
+    If that process dies, the variant fails, as in the local pool; if the Dask worker dies,
+    Dask runs the variant again elsewhere. A daemonic worker (Dask's default,
+    ``distributed.worker.daemon``) may not start processes: it renders in its own thread,
+    launching each kernel as a new interpreter.
+    """
+    # Imported here: the sweep's run module imports this one.
+    # pylint: disable-next=import-outside-toplevel
+    from titanic.sweep.executors import LocalProcessExecutor
+    from titanic.sweep.run import WORKER_MODULES  # pylint: disable=import-outside-toplevel
     from titanic.sweep.worker import execute_variant  # pylint: disable=import-outside-toplevel
 
-    return execute_variant(task)
+    if multiprocessing.current_process().daemon:
+        return execute_variant(task)
+    with LocalProcessExecutor(1, preload=WORKER_MODULES, tasks_per_worker=1) as render_process:
+        return render_process.submit(execute_variant, task).result()
 
 
 def receive(run: VariantRun, folder: Path) -> VariantRun:
