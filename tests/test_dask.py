@@ -238,13 +238,13 @@ def test_a_killed_worker_s_variant_is_run_again_and_every_variant_finishes(
         deadline = time.monotonic() + 120
         while not killed and time.monotonic() < deadline:
             for marker in markers.iterdir():
-                # The variant renders in a process forked by the Dask worker's forkserver:
-                # the Dask worker is its first ancestor that is not that server.
+                # The Dask worker that renders the variant (a stand-in render runs in its
+                # thread): a child of this process, which runs the LocalCluster's nannies.
                 renderer = psutil.Process(int(marker.suffix[1:]))
                 worker = next(
-                    parent
-                    for parent in renderer.parents()
-                    if "forkserver" not in " ".join(parent.cmdline())
+                    process
+                    for process in (renderer, *renderer.parents())
+                    if process.ppid() == os.getpid()
                 )
                 os.kill(worker.pid, signal.SIGKILL)
                 killed.append(worker.pid)

@@ -199,7 +199,8 @@ def _execute(task: VariantTask) -> VariantRun:
     If that process dies, the variant fails, as in the local pool; if the Dask worker dies,
     Dask runs the variant again elsewhere. A daemonic worker (Dask's default,
     ``distributed.worker.daemon``) may not start processes: it renders in its own thread,
-    launching each kernel as a new interpreter.
+    launching each kernel as a new interpreter. So does a stand-in render (tests,
+    benchmarks), which may not be importable by the render process.
     """
     # Imported here: the sweep's run module imports this one.
     # pylint: disable-next=import-outside-toplevel
@@ -207,7 +208,7 @@ def _execute(task: VariantTask) -> VariantRun:
     from titanic.sweep.run import WORKER_MODULES  # pylint: disable=import-outside-toplevel
     from titanic.sweep.worker import execute_variant  # pylint: disable=import-outside-toplevel
 
-    if multiprocessing.current_process().daemon:
+    if task.render is not None or multiprocessing.current_process().daemon:
         return execute_variant(task)
     with LocalProcessExecutor(1, preload=WORKER_MODULES, tasks_per_worker=1) as render_process:
         return render_process.submit(execute_variant, task).result()
