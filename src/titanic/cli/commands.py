@@ -33,7 +33,7 @@ from titanic.errors import Interrupted, SweepError, TitanicError
 from titanic.io.locations import FileFormat, cap_transport_logging
 from titanic.processes import end_descendants
 from titanic.project import OUTPUT_SET, Project
-from titanic.sweep.executors import LocalProcessExecutor, VariantExecutor
+from titanic.sweep.executors import VariantExecutor
 
 if TYPE_CHECKING:
     from titanic.analysis import Analysis
@@ -404,7 +404,7 @@ def _sweep_executor(
     jobs: int, cluster: str | None, scheduler: str | None, dashboard: bool
 ) -> VariantExecutor:
     """Pick where the sweep runs: --cluster, --scheduler, $DASK_SCHEDULER_ADDRESS or the pool."""
-    from titanic.sweep.run import WORKER_MODULES
+    from titanic.sweep.run import render_pool
 
     if cluster is not None and scheduler is not None:
         raise SweepError("--cluster and --scheduler exclude each other: choose one")
@@ -416,9 +416,7 @@ def _sweep_executor(
 
         return DaskExecutor.connect(address)
     if cluster is None:
-        # A fresh worker per variant, forked from the preloaded server: nothing of a previous
-        # variant runs in it, so it can fork its kernel (titanic.report.kernels).
-        return LocalProcessExecutor(jobs, preload=WORKER_MODULES, tasks_per_worker=1)
+        return render_pool(jobs)
     kind, _, count = cluster.partition(":")
     if kind != "local" or not count.isdigit() or int(count) < 1:
         raise SweepError(f"--cluster {cluster}: expected local:N with N at least 1, e.g. local:2")

@@ -195,12 +195,17 @@ class DaskExecutor(VariantExecutor):
         A connected client.
     cluster : distributed.LocalCluster, optional
         The cluster this executor started, closed with it.
+    config : dask.config.set, optional
+        Dask settings made for that cluster, undone when it closes.
     """
 
     ships_files = True
 
     def __init__(
-        self, client: distributed.Client, cluster: distributed.LocalCluster | None = None
+        self,
+        client: distributed.Client,
+        cluster: distributed.LocalCluster | None = None,
+        config: Any = None,
     ):
         self.client = client
         self.cluster = cluster
@@ -211,7 +216,7 @@ class DaskExecutor(VariantExecutor):
         self._closed = False
         self.no_workers_timeout = _no_workers_timeout()
         self._workerless_since: float | None = None
-        self._restore_config: Any = None  # what start_local set in Dask's configuration
+        self._config = config
 
     @classmethod
     def start_local(cls, workers: int, dashboard: bool = False) -> DaskExecutor:
@@ -231,9 +236,7 @@ class DaskExecutor(VariantExecutor):
             dashboard_address="127.0.0.1:0" if dashboard else None,
             silence_logs=logging.ERROR,
         )
-        executor = cls(distributed.Client(cluster, set_as_default=False), cluster)
-        executor._restore_config = workers_may_fork  # pylint: disable=protected-access
-        return executor
+        return cls(distributed.Client(cluster, set_as_default=False), cluster, workers_may_fork)
 
     @classmethod
     def connect(cls, address: str, timeout: float = 10.0) -> DaskExecutor:
@@ -347,9 +350,9 @@ class DaskExecutor(VariantExecutor):
         if self.cluster is not None:
             self.cluster.close()
             self.cluster = None
-        if self._restore_config is not None:
-            self._restore_config.__exit__(None, None, None)
-            self._restore_config = None
+        if self._config is not None:
+            self._config.__exit__(None, None, None)
+            self._config = None
 
 
 def _no_workers_timeout() -> float:

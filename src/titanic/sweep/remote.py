@@ -203,14 +203,12 @@ def _execute(task: VariantTask) -> VariantRun:
     benchmarks), which may not be importable by the render process.
     """
     # Imported here: the sweep's run module imports this one.
-    # pylint: disable-next=import-outside-toplevel
-    from titanic.sweep.executors import LocalProcessExecutor
-    from titanic.sweep.run import WORKER_MODULES  # pylint: disable=import-outside-toplevel
+    from titanic.sweep.run import render_pool  # pylint: disable=import-outside-toplevel
     from titanic.sweep.worker import execute_variant  # pylint: disable=import-outside-toplevel
 
     if task.render is not None or multiprocessing.current_process().daemon:
         return execute_variant(task)
-    with LocalProcessExecutor(1, preload=WORKER_MODULES, tasks_per_worker=1) as render_process:
+    with render_pool(1) as render_process:
         return render_process.submit(execute_variant, task).result()
 
 

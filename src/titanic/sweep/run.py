@@ -29,7 +29,7 @@ from titanic.sweep.cache import (
     stale_reason,
 )
 from titanic.sweep.compare import ComparisonEntry, write_comparison
-from titanic.sweep.executors import VariantExecutor
+from titanic.sweep.executors import LocalProcessExecutor, VariantExecutor
 from titanic.sweep.remote import (
     bundle_project,
     execute_shipped,
@@ -67,6 +67,16 @@ WORKER_MODULES = (
     "titanic.report.overview",
     "titanic.modeling.predict",
 )
+
+
+def render_pool(workers: int) -> LocalProcessExecutor:
+    """Return a pool of ``workers`` processes rendering variants (a sweep's or a Dask worker's).
+
+    Each is forked from a server that imported :data:`WORKER_MODULES` once, and serves one
+    variant: nothing of a previous variant runs in it, so it can fork its kernel with the stack
+    imported (:mod:`titanic.report.kernels`).
+    """
+    return LocalProcessExecutor(workers, preload=WORKER_MODULES, tasks_per_worker=1)
 
 
 @dataclass(frozen=True)
