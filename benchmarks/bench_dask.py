@@ -41,6 +41,7 @@ from bench_sweep import (
 
 from titanic.config import load_settings
 from titanic.project import Project
+from titanic.report.request import RenderRequest
 from titanic.sweep.executors import DaskExecutor
 from titanic.sweep.run import SweepObserver, SweepOptions, VariantOutcome, run_sweep
 from titanic.sweep.variants import expand_variants
@@ -93,9 +94,9 @@ def real_sweeps(work: Path) -> dict:
     return found
 
 
-def instant_render(project, overrides, params_files, output_dir, formats, report, **_):
+def instant_render(request: RenderRequest, output_dir: Path) -> None:
     """Stand-in for render_into: a real variant's metrics.json and two small files, at once."""
-    del project, overrides, params_files, formats, report
+    del request
     output_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(os.environ[SAMPLE_METRICS], output_dir / "metrics.json")
     (output_dir / "report.html").write_text("<html></html>", encoding="utf-8")

@@ -39,8 +39,9 @@ SECTION = "## Render"
 LOADS: list[str] = []
 PLAIN = "plain script (the report's code)"
 IN_PROCESS = (
-    "from titanic.project import Project; from titanic.report.render import render_report;"
-    " render_report(Project.at('.'), formats=['html'], progress=False, force=True)"
+    "from titanic.project import Project;"
+    " from titanic.report.render import RenderRequest, render_report;"
+    " render_report(RenderRequest(Project.at('.'), formats=('html',), progress=False), force=True)"
 )
 
 

@@ -27,6 +27,7 @@ from titanic.errors import ClusterError, OutputError, SweepError
 from titanic.io.output_sets import FOLDER_LOCK, verify
 from titanic.project import Project
 from titanic.provenance import git_state
+from titanic.report.request import RenderRequest
 from titanic.sweep import run as sweep_run
 from titanic.sweep.executors import DaskExecutor
 from titanic.sweep.remote import bundle_project, receive, this_environment
@@ -49,16 +50,15 @@ runner = CliRunner()
 MARKERS = "TITANIC_TEST_MARKERS"
 
 
-def instant_render(
-    project, overrides, params_files, output_dir, formats, report, cell_timeout, progress
-):
+def instant_render(request: RenderRequest, output_dir: Path):
     """Stand-in for render_into on a worker: writes a variant's files; waits if asked to."""
-    assert report.is_file() and report.parent == project.root  # the report travelled as bytes
+    report = request.report_path
+    assert report.is_file() and report.parent == request.project.root  # it travelled as bytes
     markers = os.environ.get(MARKERS)
     if markers:
         Path(markers, f"{output_dir.parent.name}.{os.getpid()}").touch()
         time.sleep(3)
-    depth = next(int(text.split("=")[1]) for text in overrides if "max_depth" in text)
+    depth = next(int(text.split("=")[1]) for text in request.overrides if "max_depth" in text)
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / "metrics.json").write_text(metrics_json(0.7 + depth / 100, 0.7, 0.01))
     (output_dir / "report.html").write_text(f"<html>{depth}</html>")

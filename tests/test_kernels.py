@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from titanic.cli import app
 from titanic.project import Project
 from titanic.report import kernels
-from titanic.report.render import render_report
+from titanic.report.render import RenderRequest, render_report
 
 from .conftest import REPO_ROOT, TINY_MODEL
 from .test_reuse import normalised
@@ -133,14 +133,14 @@ def test_sweep_variants_run_in_forked_kernels_and_equal_a_cold_render(tmp_path, 
     for name in ("max_depth-2", "max_depth-3"):
         assert "forked with the stack imported" in (variants / name / "sweep.log").read_text()
     cold = tmp_path / "cold"
-    render_report(
+    request = RenderRequest(
         Project.at(REPO_ROOT),
-        overrides=["model.max_depth=3"],
-        params_files=[params],
-        output_dir=cold,
-        formats=["html"],
+        overrides=("model.max_depth=3",),
+        params_files=(params,),
+        formats=("html",),
         progress=False,
     )
+    render_report(request, output_dir=cold)
     variant = variants / "max_depth-3"
     for name in ("report.html", "metrics.json"):
         forked = normalised((variant / name).read_text(encoding="utf-8"))

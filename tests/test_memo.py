@@ -13,7 +13,7 @@ from titanic.io.memo import ContentCache, Sealed, cache_folder
 from titanic.project import Project
 from titanic.report import overview as overview_module
 from titanic.report.overview import data_overview, report_cache, shared_overview
-from titanic.report.render import render_report
+from titanic.report.render import RenderRequest, render_report
 
 from .conftest import REPO_ROOT
 from .test_reuse import normalised, tiny_report_project
@@ -192,10 +192,11 @@ def test_a_render_from_the_shared_cache_equals_a_cold_render(tmp_path, monkeypat
     root = tmp_path / "project"
     project = tiny_report_project(root, monkeypatch)
     cold, warm = tmp_path / "cold", tmp_path / "warm"
-    render_report(project, output_dir=cold, formats=["html"], progress=False)
+    request = RenderRequest(project, formats=("html",), progress=False)
+    render_report(request, output_dir=cold)
     stored = {path: path.stat().st_mtime_ns for path in entries(root / "_output")}
     assert len(stored) == 3  # train.csv, test.csv, the overview
-    render_report(project, output_dir=warm, formats=["html"], progress=False)
+    render_report(request, output_dir=warm)
     assert {path: path.stat().st_mtime_ns for path in entries(root / "_output")} == stored
     for name in ("model.joblib", "params.resolved.yaml", "figures/roc_curve.png"):
         assert (warm / name).read_bytes() == (cold / name).read_bytes(), name

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from titanic.cli import app
+from titanic.config import report_settings
 from titanic.errors import ConfigError, ReportError
 from titanic.io.memo import CACHE_DIRNAME
 from titanic.project import Project
@@ -22,7 +23,7 @@ from titanic.report import render
 from titanic.report.html import export_html, prepare_for_html
 from titanic.report.qmd import qmd_to_notebook, split_options
 from titanic.report.quarto import typeset_quarto
-from titanic.report.render import RenderResult, render_report
+from titanic.report.render import RenderRequest, RenderResult, render_report
 
 from .conftest import REPO_ROOT, TINY_MODEL, write_params
 
@@ -208,18 +209,20 @@ def test_bad_parameters_fail_before_execution_naming_the_key(project, override, 
 def test_missing_report_and_unknown_format_are_report_errors(project):
     with pytest.raises(ReportError, match="report not found"):
         render_report(
-            Project.at(Path.cwd()), report=project / "missing.qmd", output_dir=project / "out"
+            RenderRequest(Project.at(Path.cwd()), report=project / "missing.qmd"),
+            output_dir=project / "out",
         )
     with pytest.raises(ReportError, match="unknown output format"):
         render_report(
-            Project.at(Path.cwd()), formats=("docx",), report=REPORT, output_dir=project / "out"
+            RenderRequest(Project.at(Path.cwd()), formats=("docx",), report=REPORT),
+            output_dir=project / "out",
         )
     assert not (project / "out").exists()
 
 
 def test_a_shortcut_of_the_wrong_type_is_refused_like_an_override(project):
     with pytest.raises(ConfigError) as caught:
-        render.report_settings("params.yaml", [], n_estimators="many")
+        report_settings("params.yaml", [], n_estimators="many")
     assert caught.value.keys == ("model.n_estimators",)
 
 
@@ -238,7 +241,7 @@ def rendered(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
         patch.setattr(render.shutil, "which", _without_quarto(shutil.which))
-        result = render_report(Project.at(Path.cwd()), progress=False)
+        result = render_report(RenderRequest(Project.at(Path.cwd()), progress=False))
     return root, result
 
 
@@ -332,7 +335,7 @@ def test_a_failing_cell_is_named_and_the_previous_report_stays(rendered, tmp_pat
     previous = {path.name: path.read_bytes() for path in (first.html, first.pdf, first.metrics)}
     with pytest.MonkeyPatch.context() as patch, pytest.raises(ReportError) as caught:
         patch.chdir(root)
-        render_report(Project.at(Path.cwd()), report=broken, progress=False)
+        render_report(RenderRequest(Project.at(Path.cwd()), report=broken, progress=False))
     message = str(caught.value)
     assert caught.value.cell_index == 3
     assert "broken.qmd: cell 3 (line " in message
@@ -386,9 +389,8 @@ def test_quarto_backend_matches_the_nbconvert_backend(rendered, tmp_path):
     root, first = rendered
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
-        result = render_report(
-            Project.at(Path.cwd()), report=REPORT, output_dir=tmp_path, progress=False
-        )
+        request = RenderRequest(Project.at(Path.cwd()), report=REPORT, progress=False)
+        result = render_report(request, output_dir=tmp_path)
     assert result.backend == "quarto"
     assert result.pdf.read_bytes().startswith(b"%PDF")
     assert published_files(tmp_path) == published_files(first.metrics.parent)
@@ -449,11 +451,13 @@ def test_a_cell_over_the_timeout_is_named(project):
     )
     with pytest.raises(ReportError) as caught:
         render_report(
-            Project.at(Path.cwd()),
-            report=report,
-            cell_timeout=2,
-            formats=("html",),
-            progress=False,
+            RenderRequest(
+                Project.at(Path.cwd()),
+                report=report,
+                cell_timeout=2,
+                formats=("html",),
+                progress=False,
+            )
         )
     assert "slow.qmd: cell 2 (line 10) `import time` ran longer than the 2 s" in str(caught.value)
     assert caught.value.cell_index == 2
@@ -524,11 +528,8 @@ def test_a_cell_that_raises_stops_a_tiny_render(project, tmp_path):
     output = tmp_path / "out"
     with pytest.raises(ReportError) as caught:
         render_report(
-            Project.at(project),
-            report=report,
+            RenderRequest(Project.at(project), report=report, formats=("html",), progress=False),
             output_dir=output,
-            formats=("html",),
-            progress=False,
         )
     assert caught.value.cell_index == 3
     assert str(caught.value) == (
@@ -553,11 +554,10 @@ def test_a_render_leaves_the_command_s_signal_handlers_in_place(project, tmp_pat
     try:
         with pytest.raises(ReportError):
             render_report(
-                Project.at(project),
-                report=report,
+                RenderRequest(
+                    Project.at(project), report=report, formats=("html",), progress=False
+                ),
                 output_dir=tmp_path / "out",
-                formats=("html",),
-                progress=False,
             )
         assert signal.getsignal(signal.SIGTERM) is the_command_s_handler
         assert signal.getsignal(signal.SIGINT) is sigint

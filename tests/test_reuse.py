@@ -15,7 +15,7 @@ from titanic.io.output_sets import OutputSet
 from titanic.project import Project
 from titanic.report import render
 from titanic.report.qmd import load_report
-from titanic.report.render import notebook_parameters, render_report, render_settings
+from titanic.report.render import RenderRequest, render_report
 from titanic.report.reuse import (
     execution_components,
     execution_record,
@@ -66,10 +66,10 @@ def inputs(project, data_copy, monkeypatch):
 
 def components_of(inputs, overrides=()) -> dict:
     project = Project.at(inputs.project)
-    settings = render_settings(project, overrides)
+    request = RenderRequest(project, overrides=tuple(overrides))
     notebook = load_report(project.report)
     return execution_components(
-        project, notebook, settings, notebook_parameters(project, overrides, ())
+        project, notebook, request.settings(), request.notebook_parameters()
     )
 
 
@@ -232,7 +232,8 @@ def tiny_report_project(root: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
 def test_prose_only_edit_reuses_and_equals_a_cold_render(tmp_path, monkeypatch):
     root = tmp_path / "project"
     project = tiny_report_project(root, monkeypatch)
-    first = render_report(project, formats=["html"], progress=False)
+    request = RenderRequest(project, formats=("html",), progress=False)
+    first = render_report(request)
     assert first.executed
     edit(root / "report.qmd", "about a third of the people", "roughly a third of the people")
     result = CliRunner().invoke(app, ["render", "--to", "html"])
@@ -240,7 +241,7 @@ def test_prose_only_edit_reuses_and_equals_a_cold_render(tmp_path, monkeypatch):
     assert "re-used the executed cells: only the text changed" in result.output
     out = root / "_output"
     assert "roughly a third" in (out / "report.html").read_text(encoding="utf-8")
-    cold = render_report(project, output_dir=tmp_path / "cold", formats=["html"], progress=False)
+    cold = render_report(request, output_dir=tmp_path / "cold")
     assert cold.executed
     for name in ("model.joblib", "params.resolved.yaml", "figures/roc_curve.png"):
         assert (out / name).read_bytes() == (tmp_path / "cold" / name).read_bytes(), name

@@ -524,17 +524,14 @@ def test_credentials_reach_no_log_and_no_output_file(moto_endpoint, pushed, tmp_
 def test_report_rendered_from_s3_has_the_embedded_metrics_and_no_secret(
     moto_endpoint, pushed, embedded_metrics, tmp_path
 ):
-    from titanic.report.render import render_report
+    from titanic.report.render import RenderRequest, render_report
 
     overrides = [f"data.source={pushed}", f"data.endpoint_url={moto_endpoint}"]
     tiny = [value for value in TINY if value != "-P"]
-    result = render_report(
-        Project.at(Path.cwd()),
-        overrides=[*overrides, *tiny],
-        output_dir=tmp_path / "report",
-        formats=("html",),
-        progress=False,
+    request = RenderRequest(
+        Project.at(Path.cwd()), overrides=(*overrides, *tiny), formats=("html",), progress=False
     )
+    result = render_report(request, output_dir=tmp_path / "report")
     document = json.loads(result.metrics.read_text())
     assert document["metrics"] == embedded_metrics["metrics"]
     html = result.html.read_text(encoding="utf-8")

@@ -14,6 +14,7 @@ from titanic.config import DataSettings, load_settings
 from titanic.errors import ConfigError, ReportError, SweepError
 from titanic.io.output_sets import OutputSet
 from titanic.project import Project
+from titanic.report.request import RenderRequest
 from titanic.sweep import cache, worker
 from titanic.sweep import run as sweep_run
 from titanic.sweep.cache import (
@@ -245,10 +246,10 @@ class FakeRender:
         self.calls: list[str] = []
         self.failures = failures or {}
 
-    def __call__(
-        self, project, overrides, params_files, output_dir, formats, report, cell_timeout, progress
-    ):
-        assert formats == ("html",) and progress is False and report.name == "report.qmd"
+    def __call__(self, request: RenderRequest, output_dir: Path):
+        assert request.formats == ("html",) and request.progress is False
+        assert request.report_path.name == "report.qmd"
+        overrides = request.overrides
         name = output_dir.parent.name  # output_dir is the variant's staging folder
         self.calls.append(name)
         if self.failures.get(name):

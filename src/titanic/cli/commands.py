@@ -302,18 +302,17 @@ def render(
     ] = False,
 ) -> None:
     """Render report.qmd to OUTPUT_DIR/report.html and report.pdf, with or without Quarto."""
-    from titanic.report.render import render_report
+    from titanic.report.render import RenderRequest, render_report
 
-    result = render_report(
+    request = RenderRequest(
         current_project(),
-        overrides=overrides or (),
-        params_files=params or (),
-        output_dir=output_dir,
-        formats=to or ("html", "pdf"),
+        overrides=tuple(overrides or ()),
+        params_files=tuple(params or ()),
+        formats=tuple(to or ("html", "pdf")),
         cell_timeout=cell_timeout,
         progress=stderr.is_terminal,
-        force=force,
     )
+    result = render_report(request, output_dir=output_dir, force=force)
     how = (
         f"executed ({result.reason})"
         if result.executed

@@ -19,11 +19,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import nbformat
 
-from titanic.config import Settings, report_settings
 from titanic.errors import ConfigError, ReportError
 from titanic.io.output_sets import OutputSet, check_writable_folder
 from titanic.project import OUTPUT_SET, Project
@@ -31,11 +29,11 @@ from titanic.report.execute import execute_report
 from titanic.report.pdf import find_chromium, print_pdf
 from titanic.report.qmd import load_report
 from titanic.report.quarto import typeset_quarto
+from titanic.report.request import RenderRequest
 from titanic.report.reuse import execution_components, execution_record, reuse_execution
 
 logger = logging.getLogger(__name__)
 
-FORMATS = ("html", "pdf")
 HTML_MODULE = "titanic.report.html"
 
 
@@ -82,56 +80,7 @@ def typeset_nbconvert(executed: Path, formats: Sequence[str]) -> None:
         print_pdf(html, executed.with_suffix(".pdf"))
 
 
-def _check_formats(formats: Sequence[str]) -> tuple[str, ...]:
-    """Return the formats to write: the HTML always (the PDF is printed from it), first."""
-    asked = tuple(dict.fromkeys(name.strip().lower() for name in formats))
-    unknown = [name for name in asked if name not in FORMATS]
-    if unknown or not asked:
-        raise ReportError(
-            f"unknown output format(s) {', '.join(unknown) or '(none)'}: choose html and/or pdf"
-        )
-    return tuple(dict.fromkeys(("html", *asked)))
-
-
-def notebook_parameters(
-    project: Project, overrides: Sequence[str], params_files: Sequence[Path]
-) -> dict[str, Any]:
-    """Return the values papermill injects into the report's parameters cell.
-
-    Paths are absolute, so the executed notebook re-runs from any folder. ``output_dir`` is
-    added by :func:`render_into` (the staging folder).
-    """
-    parameters: dict[str, Any] = {
-        "params_file": str(project.params_file),
-        "overrides": list(overrides),
-    }
-    if params_files:
-        parameters["extra_params_files"] = [str(Path(path).resolve()) for path in params_files]
-    return parameters
-
-
-def render_settings(
-    project: Project, overrides: Sequence[str] = (), params_files: Sequence[Path] = ()
-) -> Settings:
-    """Validate the report's parameters exactly as its first cell will, before a kernel starts."""
-    parameters = notebook_parameters(project, overrides, params_files)
-    return report_settings(
-        parameters["params_file"],
-        parameters["overrides"],
-        parameters.get("extra_params_files", ()),
-    )
-
-
-def render_into(
-    project: Project,
-    overrides: Sequence[str] = (),
-    params_files: Sequence[Path] = (),
-    output_dir: Path | None = None,
-    formats: Sequence[str] = FORMATS,
-    report: Path | None = None,
-    cell_timeout: int = 600,
-    progress: bool = True,
-) -> str:
+def render_into(request: RenderRequest, output_dir: Path) -> str:
     """Execute and typeset the report into ``output_dir`` (a staging folder); return the backend.
 
     Leaves only the set's files there: report.html (and report.pdf), report.ipynb, and what the
@@ -142,16 +91,10 @@ def render_into(
     ReportError
         For a missing or malformed report, a failing cell or a failed typesetting step.
     """
-    if output_dir is None:
-        raise ReportError("render_into needs the folder to write into")
-    report = (report or project.report).resolve()
-    formats = _check_formats(formats)
+    report = request.report_path
     notebook = load_report(report)
-    backend = choose_backend(formats)
-    parameters = {
-        **notebook_parameters(project, overrides, params_files),
-        "output_dir": str(output_dir),
-    }
+    backend = choose_backend(request.formats)
+    parameters = {**request.notebook_parameters(), "output_dir": str(output_dir)}
     if backend == "nbconvert":
         # nbconvert's stack loads while the kernel runs the cells, instead of after them.
         threading.Thread(
@@ -161,9 +104,15 @@ def render_into(
             daemon=True,
         ).start()
     executed = execute_report(
-        notebook, output_dir, parameters, report.name, cell_timeout, progress, project.root
+        notebook,
+        output_dir,
+        parameters,
+        report.name,
+        request.cell_timeout,
+        request.progress,
+        request.project.root,
     )
-    typeset(project, executed, backend, formats, report.name)
+    typeset(request.project, executed, backend, request.formats, report.name)
     return backend
 
 
@@ -186,36 +135,16 @@ def typeset(
 
 
 def render_report(
-    project: Project,
-    overrides: Sequence[str] = (),
-    params_files: Sequence[Path] = (),
-    output_dir: Path | None = None,
-    formats: Sequence[str] = FORMATS,
-    report: Path | None = None,
-    cell_timeout: int = 600,
-    progress: bool = True,
-    force: bool = False,
+    request: RenderRequest, output_dir: Path | None = None, force: bool = False
 ) -> RenderResult:
     """Render the report: validate, execute with papermill, typeset, publish as one output set.
 
     Parameters
     ----------
-    project : Project
-        The project: its params.yaml, report.qmd and _quarto.yml.
-    overrides : sequence of str
-        ``section.key=value`` overrides, applied after params.yaml and ``params_files``.
-    params_files : sequence of Path
-        Partial parameter files merged over params.yaml, in order.
+    request : RenderRequest
+        The project, parameters, report, formats and execution settings.
     output_dir : Path, optional
         Where to write; the parameters' ``output_dir`` by default.
-    formats : sequence of str
-        ``"html"`` and/or ``"pdf"``; the HTML is always written.
-    report : Path, optional
-        The .qmd file; the project's ``report.qmd`` by default.
-    cell_timeout : int
-        Seconds a single cell may run.
-    progress : bool
-        Show papermill's progress bar.
     force : bool
         Execute even when the previous render's cells could be reused.
 
@@ -237,17 +166,15 @@ def render_report(
         previous outputs are then left untouched.
     """
     started = time.perf_counter()
-    formats = _check_formats(formats)
-    settings = render_settings(project, overrides, params_files)
-    report = (report or project.report).resolve()
+    project, formats = request.project, request.formats
+    settings = request.settings()
+    report = request.report_path
     notebook = load_report(report)  # a malformed report fails before a kernel starts
     backend = choose_backend(formats)
     target = check_writable_folder(
         Path(output_dir) if output_dir else project.resolve(settings.output_dir)
     )
-    components = execution_components(
-        project, notebook, settings, notebook_parameters(project, overrides, params_files)
-    )
+    components = execution_components(project, notebook, settings, request.notebook_parameters())
     logger.info("rendering %s with the %s backend into %s", report.name, backend, target)
     record = execution_record(components)
     with OutputSet(target, "render", settings.to_dict(), OUTPUT_SET, extra=record) as output:
@@ -256,16 +183,7 @@ def render_report(
             typeset(project, output.path / "report.ipynb", backend, formats, report.name)
         else:
             logger.info("executing the report: %s", reason)
-            render_into(
-                project,
-                overrides,
-                params_files,
-                output.path,
-                formats,
-                report,
-                cell_timeout,
-                progress,
-            )
+            render_into(request, output.path)
     seconds = time.perf_counter() - started
     logger.info("rendered %s in %.1f s (%s backend)", target / "report.html", seconds, backend)
     return RenderResult(
@@ -281,4 +199,4 @@ def render_report(
     )
 
 
-__all__ = ["ConfigError", "RenderResult", "ReportError", "render_report"]
+__all__ = ["ConfigError", "RenderRequest", "RenderResult", "ReportError", "render_report"]

@@ -152,13 +152,12 @@ def _task_in(task: VariantTask, project: Project, original: Project, folder: Pat
             )
         return project.root / inside
 
-    return replace(
-        task,
-        project=project,
-        folder=folder,
-        report=moved(task.report),
-        params_files=tuple(moved(path, index) for index, path in enumerate(task.params_files)),
+    request = task.request
+    params_files = tuple(moved(path, index) for index, path in enumerate(request.params_files))
+    request = replace(
+        request, project=project, report=moved(request.report_path), params_files=params_files
     )
+    return replace(task, request=request, folder=folder)
 
 
 def execute_shipped(task: VariantTask, bundle: ProjectBundle) -> VariantRun:
@@ -179,7 +178,7 @@ def execute_shipped(task: VariantTask, bundle: ProjectBundle) -> VariantRun:
     with tempfile.TemporaryDirectory(prefix="titanic-variant-") as temporary:
         root = Path(temporary)
         project = bundle.unpack(root / "project")
-        local = _task_in(task, project, task.project, root / "variants" / task.name)
+        local = _task_in(task, project, task.request.project, root / "variants" / task.name)
         run = _execute(local)
         if run.staging is not None:
             staging = Path(run.staging)

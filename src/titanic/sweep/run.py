@@ -21,6 +21,7 @@ from titanic.config import (
 from titanic.errors import OutputError, SweepError, TitanicError, some_of
 from titanic.io.output_sets import check_writable_folder, publish, remove_stale
 from titanic.project import OUTPUT_SET, Project
+from titanic.report.request import RenderRequest
 from titanic.sweep.cache import (
     cache_components,
     data_fingerprint,
@@ -199,13 +200,17 @@ def _plan(
         plan.tasks.append(
             VariantTask(
                 name=variant.name,
-                project=project,
+                request=RenderRequest(
+                    project,
+                    overrides=(*options.overrides, *variant.overrides()),
+                    params_files=tuple(options.params_files),
+                    formats=("html",),
+                    report=report.resolve(),
+                    cell_timeout=options.cell_timeout,
+                    progress=False,
+                ),
                 folder=variant_folder,
-                overrides=(*options.overrides, *variant.overrides()),
-                params_files=tuple(path.resolve() for path in options.params_files),
-                report=report.resolve(),
                 components=components,
-                cell_timeout=options.cell_timeout,
                 retries=options.retries,
             )
         )
@@ -223,8 +228,10 @@ def _submit_all(
         refuse_local_data(data)
     if not plan.tasks:
         return {}
-    first = plan.tasks[0]
-    bundle = bundle_project(project, first.report, first.params_files, data, this_environment())
+    first = plan.tasks[0].request
+    bundle = bundle_project(
+        project, first.report_path, first.params_files, data, this_environment()
+    )
     shared = executor.share(bundle)
     return {executor.submit(execute_shipped, task, shared): task for task in plan.tasks}
 
@@ -300,7 +307,8 @@ def run_sweep(
     observer : SweepObserver, optional
         Told about progress (the CLI's live display).
     render : callable, optional
-        Stand-in for :func:`titanic.report.render.render_report`, with the same signature (tests).
+        Stand-in for :func:`titanic.report.render.render_into`: called with the variant's
+        :class:`~titanic.report.request.RenderRequest` and its staging folder (tests).
 
     Returns
     -------

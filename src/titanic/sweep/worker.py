@@ -16,9 +16,9 @@ from typing import Any, Literal
 
 from titanic.errors import TitanicError
 from titanic.io.output_sets import Staging, seal
-from titanic.project import Project
 from titanic.provenance import utc_timestamp
 from titanic.report.kernels import discard_standby, fork_standby
+from titanic.report.request import RenderRequest
 from titanic.sweep.cache import cache_key
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,8 @@ KERNEL_START_MARKERS = (
 CORES_VARIABLE = "LOKY_MAX_CPU_COUNT"
 # What a worker imports to render a variant: preloaded once by a forkserver.
 Status = Literal["done", "cached", "failed", "skipped"]
-Renderer = Callable[..., Any]
+# render_into's signature: the render request and the (staging) folder to write into.
+Renderer = Callable[[RenderRequest, Path], Any]
 
 
 @dataclass(frozen=True)
@@ -48,13 +49,9 @@ class VariantTask:
     """What a worker needs to render one variant; picklable."""
 
     name: str
-    project: Project
+    request: RenderRequest
     folder: Path
-    overrides: tuple[str, ...]
-    params_files: tuple[Path, ...]
-    report: Path
     components: dict[str, Any]
-    cell_timeout: int
     retries: int = KERNEL_START_RETRIES
     render: Renderer | None = None
 
@@ -124,16 +121,7 @@ def _render_with_retries(task: VariantTask, folder: Path, attempts: list[int]) -
     while True:
         attempts.append(len(attempts) + 1)
         try:
-            return render(
-                task.project,
-                overrides=task.overrides,
-                params_files=task.params_files,
-                output_dir=folder,
-                formats=("html",),
-                report=task.report,
-                cell_timeout=task.cell_timeout,
-                progress=False,
-            )
+            return render(task.request, folder)
         # Kernel start failures come as RuntimeError, TimeoutError, ZMQError or wrapped in a
         # ReportError: only the message tells them apart. Everything else is re-raised.
         except Exception as err:  # pylint: disable=broad-exception-caught
@@ -205,7 +193,8 @@ def execute_variant(task: VariantTask) -> VariantRun:
                 # The kernel, forked now from this worker, starts with the stack imported.
                 fork_standby()
             try:
-                logger.info("variant %s: rendering with %s", task.name, " ".join(task.overrides))
+                overrides = " ".join(task.request.overrides)
+                logger.info("variant %s: rendering with %s", task.name, overrides)
                 _render_with_retries(task, staging.path, attempts)
                 logger.info("variant %s: done in %.1f s", task.name, time.perf_counter() - started)
             # Any error of one variant is that variant's outcome, never the end of the sweep.
