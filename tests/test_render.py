@@ -228,7 +228,11 @@ def test_a_shortcut_of_the_wrong_type_is_refused_like_an_override(project):
 
 # --- end to end, without quarto ------------------------------------------------------------
 
-RENDER_PARAMS = {**TINY_MODEL, "model": {"n_estimators": 12, "max_depth": 4}}
+RENDER_PARAMS = {
+    **TINY_MODEL,
+    "model": {"n_estimators": 12, "max_depth": 4},
+    "selection": {"enabled": True, "n_estimators": 5},
+}
 
 
 @pytest.fixture(scope="module")
@@ -269,6 +273,16 @@ def test_params_yaml_values_are_used_without_overrides(rendered):
     assert re.search(r"model\.n_estimators</td>\s*<td[^>]*>12</td>", html)
     accuracy = document["metrics"]["validation"]["accuracy"]
     assert f"<strong>{accuracy:.1%}</strong>" in html
+
+
+@pytest.mark.slow
+def test_the_nested_estimate_reaches_the_report(rendered):
+    _, result = rendered
+    nested = json.loads(result.metrics.read_text())["metrics"]["nested_cross_validation"]
+    assert nested["n_estimators"] == 5 and len(nested["folds"]) == 2
+    html = result.html.read_text(encoding="utf-8")
+    expected = nested["accuracy"]["mean"]
+    assert f"<strong>Accuracy to expect on new passengers: {expected:.1%}</strong>" in html
 
 
 @pytest.mark.slow

@@ -49,6 +49,8 @@ TINY = [
     "split.cv_folds=2",
     "-P",
     "evaluation.permutation_repeats=1",
+    "-P",
+    "selection.enabled=false",
 ]
 FAKE_KEY_ID = "AKIATITANICFAKEKEYID7"
 FAKE_SECRET = "titanic-fake-secret-Zq81xWv"
