@@ -6,6 +6,7 @@ Every cluster a test starts is closed in its teardown, which checks its processe
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import signal
@@ -178,6 +179,31 @@ def test_the_cluster_s_info_logs_stay_off_the_live_display(fake_project):
     assert "max_depth-2" in result.stderr  # the display itself is there
     for chatter in ("Scheduler at", "Start Nanny", "Register worker", "Receive client"):
         assert chatter not in result.stderr, result.stderr
+
+
+def worker_settings() -> dict:
+    """Run on a worker: the Dask settings it runs with, and whether it may start processes."""
+    import dask  # pylint: disable=import-outside-toplevel
+
+    keys = ("profile.enabled", "memory.monitor-interval", "daemon")
+    found = {key: dask.config.get(f"distributed.worker.{key}") for key in keys}
+    found["system-monitor"] = dask.config.get("distributed.admin.system-monitor.interval")
+    found["process is daemonic"] = multiprocessing.current_process().daemon
+    return found
+
+
+@pytest.mark.slow
+def test_a_local_cluster_s_workers_may_fork_and_are_not_profiled(local_cluster):
+    settings = local_cluster.client.run(worker_settings)
+    assert len(settings) == 2
+    for found in settings.values():
+        assert found == {
+            "profile.enabled": False,
+            "memory.monitor-interval": "1s",
+            "daemon": False,
+            "system-monitor": "5s",
+            "process is daemonic": False,
+        }
 
 
 @pytest.mark.slow

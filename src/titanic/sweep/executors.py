@@ -34,6 +34,8 @@ Outcome = TypeVar("Outcome")
 # distributed.scheduler.no-workers-timeout says otherwise: a worker that died is replaced in
 # seconds, and a cluster that scales up from nothing has this long to start one.
 NO_WORKERS_TIMEOUT_SECONDS = 120.0
+# How often a sweep asks its Dask scheduler whether any worker is left.
+WORKERS_CHECK_SECONDS = 2.0
 
 
 class VariantExecutor(ABC):
@@ -182,6 +184,28 @@ class InlineExecutor(VariantExecutor):
         """Nothing to release: every job already ran."""
 
 
+def local_cluster_settings(dashboard: bool) -> dict[str, Any]:
+    """Dask settings for a ``LocalCluster`` that shares this machine's cores with the renders.
+
+    - ``worker.daemon: False``: a non-daemonic worker may start processes, and renders each
+      variant in one of its own, which can fork kernels with the stack imported
+      (:mod:`titanic.sweep.remote`).
+    - Without a dashboard, nothing reads the workers' statistical profiles (a stack sample of
+      each worker every 10 ms) or the system monitors' 0.5 s samples: profiling is off and the
+      monitors sample every 5 s. A nanny checks its worker's memory every second instead of
+      every 0.1 s. Together these took about 7 s of CPU of a 12-variant sweep on 2 cores
+      (docs/benchmarks.md), time the renders wait for.
+    """
+    settings: dict[str, Any] = {
+        "distributed.worker.daemon": False,
+        "distributed.worker.memory.monitor-interval": "1s",
+    }
+    if not dashboard:
+        settings["distributed.worker.profile.enabled"] = False
+        settings["distributed.admin.system-monitor.interval"] = "5s"
+    return settings
+
+
 class DaskExecutor(VariantExecutor):
     """Variants on a Dask cluster: a ``LocalCluster`` it starts, or a running scheduler.
 
@@ -216,6 +240,7 @@ class DaskExecutor(VariantExecutor):
         self._closed = False
         self.no_workers_timeout = _no_workers_timeout()
         self._workerless_since: float | None = None
+        self._workers_checked = float("-inf")
         self._config = config
 
     @classmethod
@@ -224,10 +249,8 @@ class DaskExecutor(VariantExecutor):
         import dask  # pylint: disable=import-outside-toplevel
         import distributed  # pylint: disable=import-outside-toplevel,redefined-outer-name
 
-        # Non-daemonic workers may start processes: each renders in one of its own, which can
-        # fork kernels with the stack imported (titanic.sweep.remote). Nannies read this when
-        # they start or restart a worker: it stays set until the cluster closes.
-        workers_may_fork = dask.config.set({"distributed.worker.daemon": False})
+        # Nannies pass these to every worker they start or restart: set until the cluster closes.
+        settings = dask.config.set(local_cluster_settings(dashboard))
         cluster = distributed.LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
@@ -236,7 +259,7 @@ class DaskExecutor(VariantExecutor):
             dashboard_address="127.0.0.1:0" if dashboard else None,
             silence_logs=logging.ERROR,
         )
-        return cls(distributed.Client(cluster, set_as_default=False), cluster, workers_may_fork)
+        return cls(distributed.Client(cluster, set_as_default=False), cluster, settings)
 
     @classmethod
     def connect(cls, address: str, timeout: float = 10.0) -> DaskExecutor:
@@ -306,11 +329,16 @@ class DaskExecutor(VariantExecutor):
 
         The scheduler keeps the tasks of a cluster without workers waiting for one, and so
         would the sweep, for ever: it gives up after :attr:`no_workers_timeout` seconds.
+        The scheduler is asked at most every :data:`WORKERS_CHECK_SECONDS`: the sweep's loop
+        calls this twice a second, and also asks for :meth:`placement`.
         """
+        now = time.monotonic()
+        if now - self._workers_checked < WORKERS_CHECK_SECONDS:
+            return
+        self._workers_checked = now
         if self.client.nthreads():
             self._workerless_since = None
             return
-        now = time.monotonic()
         if self._workerless_since is None:
             self._workerless_since = now
         elif now - self._workerless_since >= self.no_workers_timeout:
