@@ -193,17 +193,23 @@ def per_variant(jobs: int) -> str:
                     f" {single[variant.name]:.1f} s alone; analysis {alone:.1f} s",
                     flush=True,
                 )
+    load = "; ".join(f"{name} {sampler.text()}" for name, sampler in loads.items())
+    return per_variant_section(rows, wall, jobs, load)
+
+
+def per_variant_section(rows: list[tuple], wall: float, jobs: int, load: str) -> str:
+    """Format the per-variant section from rows of (name, in the sweep, `titanic run` at
+    ``jobs`` at a time, `titanic run` alone, analysis alone), in seconds."""
     table = "\n".join(
-        f"| {name} | {own:.1f} | {pair:.1f} | {own - pair:+.1f} | {one:.1f} | {alone:.1f} |"
+        f"| {name} | {own:.1f} | {alone:.1f} | {own - alone:+.1f} | {pair:.1f} | {one:.1f} |"
         for name, own, pair, one, alone in rows
     )
     overhead = statistics.median(row[1] - row[2] for row in rows)
     over_alone = statistics.median(row[1] - row[3] for row in rows)
     over_analysis = statistics.median(row[1] - row[4] for row in rows)
-    load = "; ".join(f"{name} {sampler.text()}" for name, sampler in loads.items())
     header = (
-        f"| variant | in the sweep (s) | `titanic run`, {jobs} at a time (s) | difference (s)"
-        " | `titanic run` alone (s) | analysis alone (s) |"
+        "| variant | in the sweep (s) | analysis alone (s) | difference (s)"
+        f" | `titanic run`, {jobs} at a time (s) | `titanic run` alone (s) |"
     )
     return f"""{PER_VARIANT_SECTION}
 
@@ -217,20 +223,23 @@ grid `model.max_depth` [3, 4, 5, 6] x `model.min_samples_leaf` [1, 2]), a cold
   manifest's `cache.seconds`).
 - "`titanic run`, {jobs} at a time": the wall time of the command for the same parameters
   (start, imports, data, analysis, metrics.json and model), run {jobs} at a time as the
-  sweep's {jobs} workers run their variants, so both share the cores alike. This is the
-  issue's measure ("per-variant cost versus `titanic run` of the same model"); the difference
-  is what a variant costs above its own model work.
-- "`titanic run` alone": the same command, one at a time; "analysis alone": `run_analysis`
-  in one already started process, one core, no command around it.
+  sweep's {jobs} workers run their variants, so both share the cores alike; "`titanic run`
+  alone": the same command, one at a time.
+- "Analysis alone": `run_analysis` in one already started process, one core, no command
+  around it: the variant's own model work. Issue 14's goal (at most 3 s above it) is read
+  against this column: when the issue was written, a variant took 10.5 s in a sweep,
+  `titanic run` 7.5 s and the analysis 1.3 s, so measured against `titanic run` the goal
+  would already have been met.
 
 {header}
 |:--|--:|--:|--:|--:|--:|
 {table}
 
-Median difference: **{overhead:+.1f} s per variant** over `titanic run` of the same model
-(target <= +3 s); {over_alone:+.1f} s over the command run alone, {over_analysis:+.1f} s over
-the analysis alone in a started process. The sweep took {wall:.1f} s of wall time,
-{wall * jobs / len(rows):.1f} s per variant and worker ({jobs} workers).
+Median: **{over_analysis:+.1f} s per variant over the analysis alone** (target <= +3 s);
+{overhead:+.1f} s over `titanic run` of the same model run {jobs} at a time, {over_alone:+.1f} s
+over the command run alone: a variant in the sweep costs no more than the command. The sweep
+took {wall:.1f} s of wall time, {wall * jobs / len(rows):.1f} s per variant and worker
+({jobs} workers).
 """
 
 

@@ -193,8 +193,9 @@ def local_cluster_settings(dashboard: bool) -> dict[str, Any]:
     - Without a dashboard, nothing reads the workers' statistical profiles (a stack sample of
       each worker every 10 ms) or the system monitors' 0.5 s samples: profiling is off and the
       monitors sample every 5 s. A nanny checks its worker's memory every second instead of
-      every 0.1 s. Together these took about 7 s of CPU of a 12-variant sweep on 2 cores
-      (docs/benchmarks.md), time the renders wait for.
+      every 0.1 s. On 2 cores this took the cluster's processes from about 21 s to 10 to
+      12 s of CPU in a sweep of 12 small variants (docs/benchmarks.md), CPU the renders
+      would otherwise wait for.
     """
     settings: dict[str, Any] = {
         "distributed.worker.daemon": False,
