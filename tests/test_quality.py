@@ -36,3 +36,17 @@ def test_mypy_finds_no_type_errors():
     result = run(str(BIN / "mypy"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Success: no issues found" in result.stdout
+
+
+def test_the_readme_s_layout_lists_every_module_of_the_package_and_no_other():
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("\nsrc/titanic/\n") : readme.index("\ntests/ ")]
+    listed = set(re.findall(r"^  ([a-z_/]+\.py) ", layout, re.MULTILINE))
+    package = REPO_ROOT / "src" / "titanic"
+    modules = {
+        path.relative_to(package).as_posix()
+        for path in package.rglob("*.py")
+        if path.name != "__init__.py"
+    }
+    assert sorted(modules - listed) == [], "modules missing from the README's layout"
+    assert sorted(listed - modules) == [], "the README's layout lists modules that do not exist"
