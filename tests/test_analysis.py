@@ -26,7 +26,7 @@ from titanic.dataset import load_dataset
 from titanic.metrics import METRIC_NAMES
 from titanic.modeling.baselines import BaselineScores
 from titanic.modeling.selection import NestedResult
-from titanic.modeling.train import Split
+from titanic.modeling.train import Split, build_model
 from titanic.schema import split_features_target
 
 from .conftest import REPO_ROOT
@@ -173,7 +173,7 @@ def ticket_rows(model: Pipeline) -> int:
     return sum(model["features"].named_transformers_["ticket"].ticket_counts_.values())
 
 
-def test_the_split_is_the_seeded_stratified_holdout(small, analysis):
+def check_the_split_is_the_seeded_stratified_holdout(small, analysis):
     settings, dataset = small
     features, target = split_features_target(dataset.train)
     _, x_validation = train_test_split(features, test_size=0.25, random_state=7, stratify=target)
@@ -185,7 +185,7 @@ def test_the_split_is_the_seeded_stratified_holdout(small, analysis):
     assert analysis.selection == settings.selection
 
 
-def test_validation_metrics_are_those_of_the_fitted_model(analysis):
+def check_the_validation_metrics_are_those_of_the_fitted_model(analysis):
     split, model = analysis.split, analysis.model
     predicted = model.predict(split.x_validation)
     probability = model.predict_proba(split.x_validation)[:, 1]
@@ -195,11 +195,14 @@ def test_validation_metrics_are_those_of_the_fitted_model(analysis):
     assert analysis.roc_curve["true_positive_rate"].iloc[-1] == 1.0
 
 
-def test_cross_validation_and_baselines_share_the_seeded_folds(small, analysis):
-    _, dataset = small
+def check_cross_validation_and_baselines_share_the_seeded_folds(small, analysis):
+    settings, dataset = small
     split = analysis.split
     folds = StratifiedKFold(n_splits=2, shuffle=True, random_state=7)
     assert analysis.cv_scores.index.tolist() == [1, 2]
+    model = build_model(settings.features, settings.model, 7)
+    expected_cv = cross_val_score(model, split.x_train, split.y_train, cv=folds)
+    assert analysis.cv_scores["accuracy"].tolist() == expected_cv.tolist()
     expected = cross_val_score(
         DummyClassifier(strategy="most_frequent"), split.x_train, split.y_train, cv=folds
     )
@@ -211,7 +214,7 @@ def test_cross_validation_and_baselines_share_the_seeded_folds(small, analysis):
     assert analysis.baselines.validation["women and children first"] == rule
 
 
-def test_permutation_importance_of_every_raw_column_seeded(analysis):
+def check_the_permutation_importance_of_every_raw_column_is_seeded(analysis):
     split = analysis.split
     columns = ["Sex", "Age", "Ticket"]
     assert set(analysis.importance["feature"]) == set(columns)
@@ -226,10 +229,26 @@ def test_permutation_importance_of_every_raw_column_seeded(analysis):
     assert got == pytest.approx(by_column)
 
 
-def test_nested_estimate_searches_the_grid_on_the_outer_folds(small, analysis):
+def check_the_nested_estimate_searches_the_grid_on_the_outer_folds(analysis):
     assert analysis.nested is not None
     assert analysis.nested.scores.index.tolist() == [1, 2]
     assert all(choice["classifier__max_depth"] in (2, 3) for choice in analysis.nested.chosen)
+
+
+def test_a_small_run_is_wired_from_the_seeded_stages(small, caplog):
+    """One run_analysis, in the test's body, each stage checked against its own computation.
+
+    In the body rather than in the module's fixture: mutmut (``make mutation``) runs, for a
+    mutant, the tests that called the mutated function while they ran, not in a fixture.
+    """
+    with caplog.at_level(logging.INFO, logger="titanic.analysis"):
+        analysis = run_analysis(*small)
+    assert "cross-validating on 75 rows, 2 folds" in caplog.messages
+    check_the_split_is_the_seeded_stratified_holdout(small, analysis)
+    check_the_validation_metrics_are_those_of_the_fitted_model(analysis)
+    check_cross_validation_and_baselines_share_the_seeded_folds(small, analysis)
+    check_the_permutation_importance_of_every_raw_column_is_seeded(analysis)
+    check_the_nested_estimate_searches_the_grid_on_the_outer_folds(analysis)
 
 
 def test_nested_estimate_uses_the_selection_forests(small, caplog, monkeypatch):

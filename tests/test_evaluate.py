@@ -1,5 +1,7 @@
 """The evaluation helpers on tiny inputs whose answers are known by hand."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,6 +13,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from titanic.modeling.evaluate import (
     CV_SCORERS,
+    classification_metrics,
+    confusion,
     cross_validation_scores,
     permutation_importances,
     roc_points,
@@ -69,3 +73,42 @@ def test_permutation_importance_of_a_perfect_column_and_constant_ones():
     assert table["importance_mean"].tolist()[1:] == [0.0, 0.0]
     assert 0.2 < table.loc[0, "importance_mean"] <= 0.75
     assert table["importance_std"].tolist() == [0.0, 0.0, 0.0]
+
+
+def named_confusion(counts: list[list[int]]) -> pd.DataFrame:
+    """A confusion matrix as written by hand: actual classes down, predicted across."""
+    return pd.DataFrame(
+        counts,
+        index=pd.Index(["died", "survived"], name="actual"),
+        columns=pd.Index(["died", "survived"], name="predicted"),
+    )
+
+
+def test_the_confusion_matrix_names_its_rows_and_columns_and_keeps_both_classes():
+    table = confusion(pd.Series([0, 0, 1, 1, 0]), np.array([0, 1, 1, 0, 0]))
+    pd.testing.assert_frame_equal(table, named_confusion([[2, 1], [1, 1]]))
+    only_deaths = confusion(pd.Series([0, 0, 0]), np.array([0, 0, 0]))
+    pd.testing.assert_frame_equal(only_deaths, named_confusion([[3, 0], [0, 0]]))
+
+
+def test_precision_recall_and_f1_are_zero_without_a_predicted_survivor_and_warn_nothing():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        metrics = classification_metrics(
+            pd.Series([0, 1, 0, 1]), np.array([0, 0, 0, 0]), np.array([0.1, 0.4, 0.2, 0.3])
+        )
+    assert metrics == {"accuracy": 0.5, "precision": 0.0, "recall": 0.0, "f1": 0.0, "roc_auc": 1.0}
+
+
+def test_permutation_importance_is_seeded():
+    rows = np.random.default_rng(0)
+    features = pd.DataFrame({"a": rows.normal(size=60), "b": rows.normal(size=60)})
+    target = pd.Series((features["a"] + 0.5 * features["b"] > 0).astype(int))
+    model = Pipeline([("model", DecisionTreeClassifier(max_depth=3, random_state=0))])
+    model.fit(features, target)
+
+    def table(seed: int) -> pd.DataFrame:
+        return permutation_importances(model, features, target, ["a", "b"], 5, seed)
+
+    pd.testing.assert_frame_equal(table(1), table(1))
+    assert not table(1).equals(table(2))

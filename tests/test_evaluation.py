@@ -248,3 +248,9 @@ def test_nested_scores_are_numbered_from_one_and_named(passengers):
     assert result.scores.index.tolist() == [1, 2, 3] and result.scores.index.name == "fold"
     assert result.scores.name == "accuracy"
     assert result.scores.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_the_rule_predicts_integers_and_reads_an_unreadable_age_as_unknown():
+    features = pd.DataFrame({"Sex": ["male", "male", "female"], "Age": ["five", 4, None]})
+    predicted = RuleClassifier("women_and_children", child_age=13).fit(features).predict(features)
+    assert predicted.dtype == np.int64 and predicted.tolist() == [0, 1, 1]
