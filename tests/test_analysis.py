@@ -24,7 +24,7 @@ from titanic.analysis import (
 from titanic.config import SelectionSettings, load_settings
 from titanic.dataset import load_dataset
 from titanic.metrics import METRIC_NAMES
-from titanic.modeling.baselines import BaselineScores
+from titanic.modeling.baselines import BaselineScores, RuleClassifier, seed_model
 from titanic.modeling.selection import NestedResult
 from titanic.modeling.train import Split, build_model
 from titanic.schema import split_features_target
@@ -207,6 +207,12 @@ def check_cross_validation_and_baselines_share_the_seeded_folds(small, analysis)
         DummyClassifier(strategy="most_frequent"), split.x_train, split.y_train, cv=folds
     )
     assert analysis.baselines.folds["majority class"].tolist() == expected.tolist()
+    # Folds whose rows matter (the majority class scores alike on any stratified folds), and
+    # the seed model's forest seeded.
+    for name, baseline in (("women and children first", RuleClassifier("women_and_children", 30)),
+                           ("seed model", seed_model(7))):  # fmt: skip
+        expected = cross_val_score(baseline, split.x_train, split.y_train, cv=folds)
+        assert analysis.baselines.folds[name].tolist() == expected.tolist(), name
     # Women and children (under 30 here) first, on the held-out rows.
     rows = dataset.train.loc[split.x_validation.index]
     saved = (rows["Sex"].eq("female") | rows["Age"].lt(30)).astype(int)
