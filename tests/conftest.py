@@ -173,10 +173,21 @@ def wait_for(predicate, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+# Starts a program as a terminal would, SIGINT at its default. Where the tests themselves run
+# with SIGINT ignored (a background job of a shell without job control: `(cmd &)`), every
+# child inherits that, Python never turns SIGINT into KeyboardInterrupt, and a test of Ctrl-C
+# would test nothing. Exec keeps the process id, so the caller's process is the command.
+AS_IN_A_TERMINAL = (
+    "import os, signal, sys;"
+    " signal.signal(signal.SIGINT, signal.SIG_DFL);"
+    " os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
 def start(project: Path, *arguments: str) -> tuple[subprocess.Popen, psutil.Process]:
-    """Start ``titanic *arguments`` in ``project``, its output piped."""
+    """Start ``titanic *arguments`` in ``project`` as from a terminal, its output piped."""
     process = subprocess.Popen(
-        [str(TITANIC), *arguments],
+        [sys.executable, "-c", AS_IN_A_TERMINAL, str(TITANIC), *arguments],
         cwd=project,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
