@@ -45,8 +45,8 @@ sweep: setup ## Render the report for every variant in params.yaml, with a compa
 	$(BIN)/titanic sweep
 
 # Tests run in TEST_WORKERS processes (pytest-xdist): most of the suite's time is spent in
-# renders and sweeps that use one core each, so two at once take 6 to 9 minutes here instead
-# of about 15 on 2 cores. TEST_WORKERS=0 runs them in this process.
+# renders and sweeps that use one core each, so two at once take 5 to 7 minutes here instead
+# of about 15 on 2 cores (three at once were slower: the suite is CPU-bound). TEST_WORKERS=0 runs them in this process.
 TEST_WORKERS ?= 2
 
 test: setup ## Run the whole test suite (lint included)

@@ -359,7 +359,11 @@ def sweep(
         ),
     ] = None,
     dashboard: Annotated[
-        bool, typer.Option("--dashboard", help="With --cluster: serve Dask's dashboard.")
+        bool,
+        typer.Option(
+            "--dashboard",
+            help="With --cluster: serve Dask's dashboard (workers then keep profiling).",
+        ),
     ] = False,
 ) -> None:
     """Render the report for every variant in params.yaml; write OUTPUT_DIR/variants/index.html.
