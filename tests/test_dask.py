@@ -206,6 +206,34 @@ def test_a_local_cluster_s_workers_may_fork_and_are_not_profiled(local_cluster):
         }
 
 
+def render_naming_its_project(request: RenderRequest, output_dir: Path):
+    """Stand-in render whose report.html names the project folder it rendered in."""
+    instant_render(request, output_dir)
+    (output_dir / "report.html").write_text(str(request.project.root))
+
+
+@pytest.mark.slow
+def test_a_worker_renders_every_variant_of_a_sweep_in_one_project_folder(fake_project):
+    # One folder per worker and sweep, so that a relative output_dir's shared cache (the
+    # data's tables and figures) serves all the variants that worker renders.
+    executor = DaskExecutor.start_local(1)
+    try:
+        result = run_sweep(
+            Project.at(fake_project), SweepOptions(), executor, render=render_naming_its_project
+        )
+        local_directory = next(
+            iter(executor.client.run(lambda dask_worker: dask_worker.local_directory).values())
+        )
+    finally:
+        close_and_check(executor)
+    roots = {
+        (result.folder / name / "report.html").read_text()
+        for name in ("max_depth-2", "max_depth-3", "max_depth-4")
+    }
+    assert len(roots) == 1, roots
+    assert Path(roots.pop()).parent == Path(local_directory) / "titanic-projects"
+
+
 @pytest.mark.slow
 def test_a_worker_with_another_package_refuses_naming_both_sides(
     fake_project, local_cluster, monkeypatch

@@ -2,8 +2,8 @@
 
 The client packs the report, its typesetting files, the parameter files and the checkout's
 git state into a :class:`ProjectBundle` (bytes), sent once to the cluster. A worker unpacks it
-into a temporary project, refuses the task if its ``titanic`` package or its Python/Dask
-versions differ from the client's, renders the variant there with
+once per sweep into a project folder of its own, refuses the task if its ``titanic`` package
+or its Python/Dask versions differ from the client's, renders the variant there with
 :func:`titanic.sweep.worker.execute_variant` (the local pool's code), and returns the sealed set
 as bytes (:class:`SealedFiles`). The client
 writes those bytes into a staging folder inside the variant's folder, checks each against the
@@ -13,9 +13,11 @@ manifest's sha256 and size, and publishes it as it publishes a local worker's st
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import multiprocessing
 import platform
+import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -83,6 +85,33 @@ class ProjectBundle:
             path = root / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content)
+        return Project.at(root)
+
+    def digest(self) -> str:
+        """Return the sha256 of the files' names and bytes."""
+        digest = hashlib.sha256()
+        for name in sorted(self.files):
+            digest.update(name.encode() + b"\0" + hashlib.sha256(self.files[name]).digest())
+        return digest.hexdigest()
+
+    def unpack_once(self, folder: Path) -> Project:
+        """Return the project of these files in ``folder``, unpacked by the first caller.
+
+        Every variant of a sweep that a worker renders then runs in one project folder, so
+        the report's shared cache (``<output_dir>/.cache`` of a relative ``output_dir``)
+        draws the data's tables and figures once per worker, not once per variant. The
+        folder is named by :meth:`digest` and moved into place whole, so a caller never sees
+        it half-written and another sweep's files never share it.
+        """
+        root = folder / self.digest()
+        if not root.is_dir():
+            folder.mkdir(parents=True, exist_ok=True)
+            unpacked = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=folder))
+            self.unpack(unpacked)
+            try:
+                unpacked.rename(root)
+            except OSError:  # another variant of this worker put it in place first
+                shutil.rmtree(unpacked, ignore_errors=True)
         return Project.at(root)
 
 
@@ -177,7 +206,7 @@ def execute_shipped(task: VariantTask, bundle: ProjectBundle) -> VariantRun:
         )
     with tempfile.TemporaryDirectory(prefix="titanic-variant-") as temporary:
         root = Path(temporary)
-        project = bundle.unpack(root / "project")
+        project = bundle.unpack_once(_projects_folder())
         local = _task_in(task, project, task.request.project, root / "variants" / task.name)
         run = _execute(local)
         if run.staging is not None:
@@ -187,6 +216,21 @@ def execute_shipped(task: VariantTask, bundle: ProjectBundle) -> VariantRun:
         failed_log = local.folder / FAILED_LOG_FILENAME
         log = failed_log.read_bytes() if failed_log.is_file() else None
         return replace(run, files=SealedFiles({FAILED_LOG_FILENAME: log}) if log else None)
+
+
+def _projects_folder() -> Path:
+    """Return where this Dask worker keeps the projects it unpacked.
+
+    In the worker's own local directory, which Dask removes when the worker ends; in the
+    temporary folder outside a worker.
+    """
+    import distributed  # pylint: disable=import-outside-toplevel
+
+    try:
+        local = Path(distributed.get_worker().local_directory)
+    except ValueError:  # not in a worker
+        local = Path(tempfile.gettempdir())
+    return local / "titanic-projects"
 
 
 def _execute(task: VariantTask) -> VariantRun:
