@@ -38,7 +38,6 @@ KERNEL_START_MARKERS = (
 # joblib (scikit-learn's n_jobs) counts at most this many cores: with 1, ``n_jobs: -1`` means
 # one core, so the variants running side by side do not oversubscribe the machine.
 CORES_VARIABLE = "LOKY_MAX_CPU_COUNT"
-# What a worker imports to render a variant: preloaded once by a forkserver.
 Status = Literal["done", "cached", "failed", "skipped"]
 # render_into's signature: the render request and the (staging) folder to write into.
 Renderer = Callable[[RenderRequest, Path], Any]
