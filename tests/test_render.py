@@ -302,6 +302,26 @@ def test_html_is_self_contained_with_every_figure_inline(rendered):
 
 
 @pytest.mark.slow
+def test_the_figures_saved_beside_the_report_are_those_it_shows(rendered):
+    _, result = rendered
+    notebook = nbformat.read(result.notebook, as_version=4)
+    shown = {
+        split_options(cell.source)[0].get("label"): base64.b64decode(output.data["image/png"])
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if "image/png" in output.get("data", {})
+    }
+    figures = result.metrics.parent / "figures"
+    for label, name in [
+        ("fig-confusion", "confusion_matrix"),
+        ("fig-roc", "roc_curve"),
+        ("fig-importance", "permutation_importance"),
+    ]:
+        assert (figures / f"{name}.png").read_bytes() == shown[label], name
+
+
+@pytest.mark.slow
 def test_executed_notebook_has_the_injected_cell_after_the_parameters_cell(rendered):
     _, result = rendered
     notebook = nbformat.read(result.notebook, as_version=4)

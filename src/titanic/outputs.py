@@ -6,30 +6,43 @@ They are written into a staging folder and published as one output set
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from titanic.analysis import Analysis, metrics_document
 from titanic.config import Settings, dump_settings
 from titanic.dataset import Dataset
-from titanic.io.atomic import write_figure, write_json, write_model, write_text
-from titanic.plots import confusion_matrix_heatmap, importance_plot, roc_curve_plot
+from titanic.io.atomic import write_bytes, write_json, write_model, write_text
+from titanic.plots import confusion_matrix_heatmap, importance_plot, png_bytes, roc_curve_plot
+
+
+def evaluation_figures(analysis: Analysis) -> dict[str, bytes]:
+    """Draw the evaluation figures once, as PNG by name: the report shows them, a run saves them.
+
+    Names: ``confusion_matrix``, ``roc_curve`` and ``permutation_importance``.
+    """
+    return {
+        "confusion_matrix": png_bytes(confusion_matrix_heatmap(analysis.confusion_matrix)),
+        "roc_curve": png_bytes(roc_curve_plot(analysis.roc_curve, analysis.metrics["roc_auc"])),
+        "permutation_importance": png_bytes(importance_plot(analysis.importance)),
+    }
 
 
 def write_run_outputs(
-    folder: Path, settings: Settings, dataset: Dataset, analysis: Analysis, root: Path
+    folder: Path,
+    settings: Settings,
+    dataset: Dataset,
+    analysis: Analysis,
+    root: Path,
+    figures: Mapping[str, bytes] | None = None,
 ) -> None:
     """Write the model, metrics.json, params.resolved.yaml and the evaluation figures.
 
-    ``root`` is the project root whose git state is recorded in metrics.json.
+    ``root`` is the project root whose git state is recorded in metrics.json; ``figures`` the
+    :func:`evaluation_figures` already drawn (by the report), else they are drawn here.
     """
-    figures = folder / "figures"
     write_model(folder / "model.joblib", analysis.model)
-    write_figure(
-        figures / "confusion_matrix.png", confusion_matrix_heatmap(analysis.confusion_matrix)
-    )
-    write_figure(
-        figures / "roc_curve.png", roc_curve_plot(analysis.roc_curve, analysis.metrics["roc_auc"])
-    )
-    write_figure(figures / "permutation_importance.png", importance_plot(analysis.importance))
+    for name, png in (figures or evaluation_figures(analysis)).items():
+        write_bytes(folder / "figures" / f"{name}.png", png)
     write_text(folder / "params.resolved.yaml", dump_settings(settings))
     write_json(folder / "metrics.json", metrics_document(settings, dataset, analysis, root))

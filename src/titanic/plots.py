@@ -1,9 +1,12 @@
 """Figures for the report and the CLI, built on matplotlib's object API (no pyplot state).
 
-Every function returns a :class:`matplotlib.figure.Figure`; the caller shows or saves it.
+Every function returns a :class:`matplotlib.figure.Figure`; :func:`png_bytes` encodes one as
+the PNG that the report shows and a run saves.
 """
 
 from __future__ import annotations
+
+import io
 
 import numpy as np
 import pandas as pd
@@ -16,6 +19,14 @@ SURVIVED_COLOUR = "#2a9d8f"
 DIED_COLOUR = "#e76f51"
 NEUTRAL_COLOUR = "#264653"
 FIGURE_SIZE = (6.4, 3.6)
+FIGURE_DPI = 130
+
+
+def png_bytes(figure: Figure, dpi: int = FIGURE_DPI) -> bytes:
+    """Return a figure as PNG bytes, without the matplotlib version in their metadata."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    return buffer.getvalue()
 
 
 def _new_figure(size: tuple[float, float] = FIGURE_SIZE) -> tuple[Figure, Axes]:

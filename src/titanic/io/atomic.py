@@ -13,11 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-if TYPE_CHECKING:  # matplotlib and pandas cost a second to import; only their types are used
+if TYPE_CHECKING:  # pandas costs a second to import; only its types are used
     import pandas as pd
-    from matplotlib.figure import Figure
-
-FIGURE_DPI = 120
 
 
 def _current_umask() -> int:
@@ -70,16 +67,6 @@ def write_json(path: Path, document: Any) -> Path:
 def write_csv(path: Path, frame: pd.DataFrame) -> Path:
     """Write a frame as CSV (no index) atomically."""
     return write_text(path, frame.to_csv(index=False))
-
-
-def write_figure(path: Path, figure: Figure) -> Path:
-    """Save a figure as PNG atomically, with no timestamp in its metadata."""
-    return write_with(
-        path,
-        lambda handle: figure.savefig(
-            handle, format="png", dpi=FIGURE_DPI, metadata={"Software": None}
-        ),
-    )
 
 
 def write_model(path: Path, model: Any) -> Path:

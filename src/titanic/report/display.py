@@ -7,7 +7,6 @@ PNG images, the two kinds of output that Quarto (HTML and Typst) and nbconvert a
 
 from __future__ import annotations
 
-import io
 import json
 import platform
 import time
@@ -36,7 +35,6 @@ if TYPE_CHECKING:
     from titanic.analysis import Analysis
     from titanic.dataset import Dataset
 
-FIGURE_DPI = 130
 # Widest column of a table, in characters, before its text wraps; each cell's padding.
 MAX_COLUMN_WIDTH = 30
 CELL_PADDING = 2
@@ -70,11 +68,11 @@ class PngFigure:
         return f"<{self.description}>"
 
 
-def show(figure: Figure, description: str = "figure", dpi: int = FIGURE_DPI) -> PngFigure:
+def show(figure: Figure, description: str = "figure") -> PngFigure:
     """Return a figure as a PNG display object, without timestamps in its metadata."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    return PngFigure(buffer.getvalue(), description)
+    from titanic.plots import png_bytes  # pylint: disable=import-outside-toplevel
+
+    return PngFigure(png_bytes(figure), description)
 
 
 def _escape_cell(text: str) -> str:

@@ -136,9 +136,9 @@ def summary_csv(rows: Sequence[Row]) -> str:
 
 
 def _png_data_uri(figure: Figure) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    from titanic.plots import png_bytes  # pylint: disable=import-outside-toplevel
+
+    return "data:image/png;base64," + base64.b64encode(png_bytes(figure, FIGURE_DPI)).decode()
 
 
 def _order(values: Sequence[Any]) -> list[Any]:
