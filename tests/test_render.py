@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 from urllib.parse import unquote
 
+import jinja2
 import nbformat
 import papermill
 import pytest
@@ -19,6 +20,7 @@ from titanic.config import report_settings
 from titanic.errors import ConfigError, ReportError
 from titanic.io.memo import CACHE_DIRNAME
 from titanic.project import Project
+from titanic.report import html as report_html
 from titanic.report import render
 from titanic.report.html import export_html, prepare_for_html
 from titanic.report.qmd import qmd_to_notebook, split_options
@@ -147,6 +149,32 @@ def test_quarto_options_are_honoured_in_the_html():
     assert '<details class="code">' in html and "show_figure" in html  # folded code
     assert "UserWarning" not in html  # warning: false
     assert re.search(r"<td[^>]*>1</td>", html)
+
+
+def test_one_exporter_gives_each_page_as_a_fresh_one_would():
+    stub = executed_stub()
+    other = qmd_to_notebook(
+        '---\ntitle: "Other"\n---\n\n```{python}\n#| tags: [parameters]\nx = 2\n```\n\n'
+        'See @tbl-two.\n\n```{python}\n#| label: tbl-two\n#| tbl-cap: "Two."\nx\n```\n'
+    )
+    first = export_html(stub)
+    assert "Table 1: Two." in export_html(other)
+    assert export_html(stub) == first
+
+
+def test_after_the_warm_up_an_export_compiles_no_template(monkeypatch):
+    report_html._exporter.cache_clear()  # pylint: disable=protected-access  # as a new process
+    report_html.warm_up()
+    compiled = []
+    compile_template = jinja2.Environment.compile
+
+    def recording(environment, source, name=None, *args, **kwargs):
+        compiled.append(name)
+        return compile_template(environment, source, name, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", recording)
+    assert "Figure 1: One pixel." in export_html(executed_stub())
+    assert compiled == []
 
 
 needs_quarto = pytest.mark.skipif(

@@ -1,6 +1,8 @@
 import hashlib
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -432,6 +434,32 @@ def test_local_process_executor_runs_jobs_in_other_processes():
         assert [future.result(timeout=60) for future in futures] == [1, 2, 3]
     with pytest.raises(ValueError, match="spawn or forkserver"):
         LocalProcessExecutor(1, start_method="fork")
+
+
+def compiled_exporters(_task: object) -> int:
+    """In a pool worker: how many HTML exporters it holds, templates compiled (0 or 1)."""
+    from titanic.report import html  # pylint: disable=import-outside-toplevel
+
+    return html._exporter.cache_info().currsize  # pylint: disable=protected-access
+
+
+def test_render_pool_workers_start_with_the_page_templates_compiled():
+    # In a new interpreter: a process has one forkserver, preloaded by the first pool it starts.
+    script = (
+        "from titanic.sweep.run import render_pool\n"
+        "from tests.test_sweep import compiled_exporters\n"
+        "with render_pool(1) as pool:\n"
+        "    print(pool.submit(compiled_exporters, None).result(timeout=120))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
+    assert done.stdout.split() == ["1"]
 
 
 # --- end to end ----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from datetime import date
@@ -13,11 +14,21 @@ from nbconvert import HTMLExporter
 from nbformat import NotebookNode
 from pygments.formatters.html import HtmlFormatter
 
-from titanic.report.qmd import front_matter, split_options
+from titanic.report.qmd import front_matter, qmd_to_notebook, split_options
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "titanic_report"
 _CROSS_REFERENCE = re.compile(r"@((?:fig|tbl)-[A-Za-z0-9_-]+)")
+# A report in miniature for :func:`warm_up`: prose, a captioned figure and a table.
+_SAMPLE_REPORT = (
+    '---\ntitle: "Sample"\n---\n\n```{python}\n#| tags: [parameters]\nx = 1\n```\n\n'
+    "See @fig-one: *a* & `b < c`.\n\n## Part\n\n"
+    '```{python}\n#| label: fig-one\n#| fig-cap: "One pixel."\nshow(x)\n```\n'
+)
+_PNG_1PX_BASE64 = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9aw"
+    "AAAABJRU5ErkJggg=="
+)
 
 
 def _numbering(cells: Sequence[NotebookNode]) -> dict[str, str]:
@@ -105,12 +116,6 @@ def export_html(notebook: NotebookNode) -> str:
     it loads nothing from the network. Code is folded in ``<details>`` and hidden in print.
     """
     prepared, front = prepare_for_html(notebook)
-    exporter = HTMLExporter(
-        template_name=TEMPLATE_NAME,
-        extra_template_basedirs=[str(TEMPLATE_DIR)],
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
     resources = {
         "report": {
             "title": str(front.get("title", "Report")),
@@ -119,5 +124,38 @@ def export_html(notebook: NotebookNode) -> str:
             "pygments_css": HtmlFormatter(style="friendly").get_style_defs(".highlight"),
         }
     }
-    html, _ = exporter.from_notebook_node(prepared, resources=resources)
+    html, _ = _exporter().from_notebook_node(prepared, resources=resources)
     return html.replace("<!--toc-->", _table_of_contents(html), 1)
+
+
+@functools.cache
+def _exporter() -> HTMLExporter:
+    """Return the process's one exporter: it compiles its templates once, on first use."""
+    return HTMLExporter(
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(TEMPLATE_DIR)],
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+
+
+def warm_up() -> None:
+    """Export a sample report, so that the next export finds everything loaded and compiled.
+
+    A process's first export spends half a second compiling the templates and loading the
+    Markdown and code highlighters; a render does it in a thread while the cells run, and a
+    sweep's forkserver once for all its workers.
+    """
+    sample = qmd_to_notebook(_SAMPLE_REPORT)
+    # The code highlighter that ipykernel names in an executed notebook's metadata.
+    sample.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
+    sample.cells[-1].outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="printed\n"),
+        nbformat.v4.new_output(
+            "display_data", data={"text/markdown": "| a |\n|--:|\n| *1* |", "text/plain": "1"}
+        ),
+        nbformat.v4.new_output(
+            "display_data", data={"image/png": _PNG_1PX_BASE64, "text/plain": "."}
+        ),
+    ]
+    export_html(sample)

@@ -95,14 +95,10 @@ def render_into(request: RenderRequest, output_dir: Path) -> str:
     notebook = load_report(report)
     backend = choose_backend(request.formats)
     parameters = {**request.notebook_parameters(), "output_dir": str(output_dir)}
+    warming = threading.Thread(target=_warm_up_html, name="warm-up-nbconvert", daemon=True)
     if backend == "nbconvert":
-        # nbconvert's stack loads while the kernel runs the cells, instead of after them.
-        threading.Thread(
-            target=importlib.import_module,
-            args=(HTML_MODULE,),
-            name="import-nbconvert",
-            daemon=True,
-        ).start()
+        # nbconvert's stack loads, and compiles its templates, while the kernel runs the cells.
+        warming.start()
     executed = execute_report(
         notebook,
         output_dir,
@@ -112,8 +108,14 @@ def render_into(request: RenderRequest, output_dir: Path) -> str:
         request.progress,
         request.project.root,
     )
+    if warming.is_alive():
+        warming.join()  # one exporter per process: not used by two threads at once
     typeset(request.project, executed, backend, request.formats, report.name)
     return backend
+
+
+def _warm_up_html() -> None:
+    importlib.import_module(HTML_MODULE).warm_up()
 
 
 def typeset(

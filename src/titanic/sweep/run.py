@@ -67,6 +67,7 @@ WORKER_MODULES = (
     "titanic.outputs",
     "titanic.report.overview",
     "titanic.modeling.predict",
+    "titanic.sweep.forkserver_warm_up",
 )
 
 
