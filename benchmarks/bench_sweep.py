@@ -10,7 +10,7 @@ Writes the results into the `## Sweep` section of docs/benchmarks.md.
 
 With `--per-variant`, instead: a cold sweep of 8 small-model variants (30 trees, 3 folds) with
 `--jobs N` and an empty shared cache, then `titanic run` of each variant N at a time (as the
-sweep's workers run) and one at a time, and each variant's analysis alone in this process;
+sweep's workers run) and one at a time, and each variant's model work alone in this process;
 written to the `## Sweep: per-variant cost` section.
 
     .venv/bin/python benchmarks/bench_sweep.py [--params FILE] [--jobs N] [--per-variant]
@@ -37,9 +37,10 @@ from typing import Self
 import nbformat
 import yaml
 
-from titanic.analysis import run_analysis
+from titanic.analysis import fit_on_all_rows, run_analysis
 from titanic.config import load_settings
 from titanic.dataset import load_dataset
+from titanic.modeling.predict import predict_survival
 from titanic.project import Project
 from titanic.report.qmd import load_report
 from titanic.sweep.executors import InlineExecutor
@@ -137,12 +138,17 @@ def replace_section(text: str, section: str = SECTION) -> None:
     DOC.write_text(updated.rstrip() + "\n", encoding="utf-8")
 
 
-def analysis_seconds(params: Path, overrides: list[str]) -> float:
-    """Time ``run_analysis`` (what `titanic run` computes) for one variant, in this process."""
+def model_work_seconds(params: Path, overrides: list[str]) -> float:
+    """Time one variant's model work in this process: what its report fits and predicts.
+
+    ``run_analysis`` (what `titanic run` computes), then the final fit on every labelled row
+    and the predictions for test.csv (the report's predictions section).
+    """
     settings = load_settings(ROOT / "params.yaml", extra_files=[params], overrides=overrides)
     dataset = load_dataset(settings.data, ROOT)
     started = time.perf_counter()
     run_analysis(settings, dataset)
+    predict_survival(fit_on_all_rows(settings, dataset), dataset.test)
     return time.perf_counter() - started
 
 
@@ -160,7 +166,7 @@ def run_command_seconds(params: Path, variants, jobs: int, work: Path) -> dict[s
 
 
 def per_variant(jobs: int) -> str:
-    """Sweep 8 small variants cold, then time `titanic run` and the analysis of each."""
+    """Sweep 8 small variants cold, then time `titanic run` and the model work of each."""
     with tempfile.TemporaryDirectory(prefix="bench-sweep-") as temporary:
         work = Path(temporary)
         params = work / "small.yaml"
@@ -177,20 +183,20 @@ def per_variant(jobs: int) -> str:
             paired = run_command_seconds(params, variants, jobs, work)
         with LoadSampler() as loads["alone"]:
             single = run_command_seconds(params, variants, 1, work)
-        analysis_seconds(params, variants[0].overrides())  # imports and warms the caches
+        model_work_seconds(params, variants[0].overrides())  # imports and warms the caches
         rows = []
-        with LoadSampler() as loads["analysis"]:
+        with LoadSampler() as loads["model work"]:
             for variant in variants:
                 manifest = json.loads(
                     (work / "out" / "variants" / variant.name / "manifest.json").read_text()
                 )
                 own = manifest["cache"]["seconds"]
-                alone = analysis_seconds(params, variant.overrides())
+                alone = model_work_seconds(params, variant.overrides())
                 rows.append((variant.name, own, paired[variant.name], single[variant.name], alone))
                 print(
                     f"{variant.name}: {own:.1f} s in the sweep, `titanic run`"
                     f" {paired[variant.name]:.1f} s ({jobs} at a time),"
-                    f" {single[variant.name]:.1f} s alone; analysis {alone:.1f} s",
+                    f" {single[variant.name]:.1f} s alone; model work {alone:.1f} s",
                     flush=True,
                 )
     load = "; ".join(f"{name} {sampler.text()}" for name, sampler in loads.items())
@@ -199,7 +205,7 @@ def per_variant(jobs: int) -> str:
 
 def per_variant_section(rows: list[tuple], wall: float, jobs: int, load: str) -> str:
     """Format the per-variant section from rows of (name, in the sweep, `titanic run` at
-    ``jobs`` at a time, `titanic run` alone, analysis alone), in seconds."""
+    ``jobs`` at a time, `titanic run` alone, model work alone), in seconds."""
     table = "\n".join(
         f"| {name} | {own:.1f} | {alone:.1f} | {own - alone:+.1f} | {pair:.1f} | {one:.1f} |"
         for name, own, pair, one, alone in rows
@@ -208,7 +214,7 @@ def per_variant_section(rows: list[tuple], wall: float, jobs: int, load: str) ->
     over_alone = statistics.median(row[1] - row[3] for row in rows)
     over_analysis = statistics.median(row[1] - row[4] for row in rows)
     header = (
-        "| variant | in the sweep (s) | analysis alone (s) | difference (s)"
+        "| variant | in the sweep (s) | model work alone (s) | difference (s)"
         f" | `titanic run`, {jobs} at a time (s) | `titanic run` alone (s) |"
     )
     return f"""{PER_VARIANT_SECTION}
@@ -225,17 +231,20 @@ grid `model.max_depth` [3, 4, 5, 6] x `model.min_samples_leaf` [1, 2]), a cold
   (start, imports, data, analysis, metrics.json and model), run {jobs} at a time as the
   sweep's {jobs} workers run their variants, so both share the cores alike; "`titanic run`
   alone": the same command, one at a time.
-- "Analysis alone": `run_analysis` in one already started process, one core, no command
-  around it: the variant's own model work. Issue 14's goal (at most 3 s above it) is read
-  against this column: when the issue was written, a variant took 10.5 s in a sweep,
+- "Model work alone": the variant's own model work in one already started process, one
+  core, no command around it: `run_analysis` (cross-validation, nested search, held-out
+  evaluation, permutation importance), then the final fit on every labelled row and the
+  predictions for test.csv, as its report makes them. Issue 14's goal (at most 3 s above it)
+  is read against this column: when the issue was written, a variant took 10.5 s in a sweep,
   `titanic run` 7.5 s and the analysis 1.3 s, so measured against `titanic run` the goal
-  would already have been met.
+  would already have been met. (Until 2026-11-26 the column held `run_analysis` alone,
+  without the final fit, about 0.4 s of this model.)
 
 {header}
 |:--|--:|--:|--:|--:|--:|
 {table}
 
-Median: **{over_analysis:+.1f} s per variant over the analysis alone** (target <= +3 s);
+Median: **{over_analysis:+.1f} s per variant over its model work alone** (target <= +3 s);
 {overhead:+.1f} s over `titanic run` of the same model run {jobs} at a time, {over_alone:+.1f} s
 over the command run alone: a variant in the sweep costs no more than the command. The sweep
 took {wall:.1f} s of wall time, {wall * jobs / len(rows):.1f} s per variant and worker
@@ -252,7 +261,7 @@ def main() -> None:
         "--with-serial", action="store_true", help="Also time a cold `titanic sweep --jobs 1`."
     )
     parser.add_argument(
-        "--per-variant", action="store_true", help="8 small variants against their analysis."
+        "--per-variant", action="store_true", help="8 small variants against their model work."
     )
     args = parser.parse_args()
     os.chdir(ROOT)
