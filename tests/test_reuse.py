@@ -249,5 +249,17 @@ def test_prose_only_edit_reuses_and_equals_a_cold_render(tmp_path, monkeypatch):
         reused = normalised((out / name).read_text(encoding="utf-8"))
         assert reused == normalised((tmp_path / "cold" / name).read_text(encoding="utf-8"))
     assert json.loads((out / "manifest.json").read_text())["execution"]["key"]
+    # --force executes, though the cells could be re-used (an execution stand-in: its work was
+    # checked above).
+    executions = []
+
+    def execute(request, folder):
+        executions.append(request.report_path)
+        for name in ("report.html", "report.ipynb", "metrics.json"):
+            shutil.copyfile(out / name, folder / name)
+        return "nbconvert"
+
+    monkeypatch.setattr(render, "render_into", execute)
     forced = CliRunner().invoke(app, ["render", "--to", "html", "--force"])
     assert "executed (--force)" in forced.output
+    assert executions == [root / "report.qmd"]

@@ -36,6 +36,8 @@ Outcome = TypeVar("Outcome")
 NO_WORKERS_TIMEOUT_SECONDS = 120.0
 # How often a sweep asks its Dask scheduler whether any worker is left.
 WORKERS_CHECK_SECONDS = 2.0
+# How long `--scheduler` / DASK_SCHEDULER_ADDRESS may take to answer before the sweep fails.
+SCHEDULER_CONNECT_SECONDS = 10.0
 
 
 class VariantExecutor(ABC):
@@ -263,8 +265,10 @@ class DaskExecutor(VariantExecutor):
         return cls(distributed.Client(cluster, set_as_default=False), cluster, settings)
 
     @classmethod
-    def connect(cls, address: str, timeout: float = 10.0) -> DaskExecutor:
+    def connect(cls, address: str, timeout: float | None = None) -> DaskExecutor:
         """Connect to a running scheduler; fail within ``timeout`` seconds naming its address.
+
+        ``timeout`` defaults to :data:`SCHEDULER_CONNECT_SECONDS`.
 
         Raises
         ------
@@ -273,6 +277,7 @@ class DaskExecutor(VariantExecutor):
         """
         import distributed  # pylint: disable=import-outside-toplevel,redefined-outer-name
 
+        timeout = SCHEDULER_CONNECT_SECONDS if timeout is None else timeout
         try:
             client = distributed.Client(address, timeout=timeout, set_as_default=False)
         except (OSError, ValueError, TypeError) as err:
