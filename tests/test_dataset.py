@@ -1,5 +1,7 @@
 import io
 import os
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -288,3 +290,18 @@ def test_a_local_file_over_the_size_cap_is_refused_naming_the_limit(data_copy):
     size = (data_copy / "train.csv").stat().st_size
     with pytest.raises(DataError, match=f"{size} bytes, more than data.max_bytes = 1000"):
         load_dataset(local(data_copy, max_bytes=1000))
+
+
+def test_reading_the_embedded_files_loads_no_http_client():
+    code = (
+        "import sys\n"
+        "from titanic.config import DataSettings\n"
+        "from titanic.dataset import load_dataset\n"
+        "data = DataSettings(source='embedded', train_file='train.csv', test_file='test.csv')\n"
+        "assert len(load_dataset(data).train) == 891\n"
+        "print('aiohttp' in sys.modules)\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert completed.stdout.strip() == "False"
