@@ -44,10 +44,11 @@ predict: setup ## Write the Kaggle submission _output/submission.csv
 sweep: setup ## Render the report for every variant in params.yaml, with a comparison page
 	$(BIN)/titanic sweep
 
-# Tests run in TEST_WORKERS processes (pytest-xdist): most of the suite's time is spent in
-# renders and sweeps that use one core each, so two at once take 5 to 7 minutes here instead
-# of about 15 on 2 cores (three at once were slower: the suite is CPU-bound). TEST_WORKERS=0 runs them in this process.
-TEST_WORKERS ?= 2
+# Tests run in TEST_WORKERS processes (pytest-xdist). Most of the suite's time goes to renders,
+# sweeps and signal tests that use one core at most and wait in between: on 2 cores, two
+# processes kept the machine 91% busy (5 min 15 s), three 99% (4 min 42 s; 2026-11-26).
+# TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= 3
 
 test: setup ## Run the whole test suite (lint included)
 	@bash scripts/install-system-deps.sh --for-tests
