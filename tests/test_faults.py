@@ -23,18 +23,21 @@ from typer.testing import CliRunner
 
 from titanic.cli import app
 from titanic.io.output_sets import OutputSet, read_manifest, verify
+from titanic.project import Project
+from titanic.sweep.executors import InlineExecutor
+from titanic.sweep.run import SweepOptions, SweepResult, run_sweep
 
 from .conftest import (
     HANG_SECONDS,
     REPO_ROOT,
     TINY_MODEL,
-    TITANIC,
     assert_all_gone,
     start,
     stop,
     wait_for,
     write_params,
 )
+from .test_dask import instant_render
 
 runner = CliRunner()
 
@@ -192,6 +195,13 @@ def test_a_signal_during_a_long_silent_cell_ends_the_render_at_once(project):
     assert not list(output.glob(".staging-*"))
 
 
+def next_sweep(project: Path, only: tuple[str, ...] = ()) -> SweepResult:
+    """Run the sweep again in this process, renders stood in for (the real ones: test_sweep)."""
+    return run_sweep(
+        Project.at(project), SweepOptions(only=only), InlineExecutor(), render=instant_render
+    )
+
+
 @pytest.mark.slow
 def test_sigterm_during_a_sweep_ends_every_process_and_publishes_nothing(project):
     shutil.copyfile(REPO_ROOT / "report.qmd", project / "report.qmd")
@@ -207,15 +217,9 @@ def test_sigterm_during_a_sweep_ends_every_process_and_publishes_nothing(project
     time.sleep(1.0)  # nothing may still write after the command is gone
     assert not list(variants.glob("*/.staging-*"))
     assert not list(variants.glob("*/manifest.json"))
-    rerun = subprocess.run(
-        [str(TITANIC), "sweep", "--jobs", "2", "--only", "max_depth-2"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert "cached" not in rerun.stderr.split("max_depth-2")[1].splitlines()[0]
+    # The cache vouches for nothing the signal interrupted: the next sweep renders it again.
+    rerun = next_sweep(project, only=("max_depth-2",))
+    assert [outcome.variant.name for outcome in rerun.with_status("done")] == ["max_depth-2"]
 
 
 def test_a_subfolder_on_another_filesystem_is_refused_before_training(project, monkeypatch):
@@ -255,14 +259,7 @@ def test_kill_9_on_a_sweep_leaves_nothing_running_and_the_next_run_cleans_up(pro
     process.communicate(timeout=60)  # its pipes close when the last worker is gone
     assert_all_gone(started)  # workers die with their forkserver, kernels with their workers
     assert list(variants.glob("*/.staging-*"))  # left behind by kill -9 ...
-    rerun = subprocess.run(
-        [str(TITANIC), "sweep", "--jobs", "2"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert rerun.returncode == 0, rerun.stderr
+    rerun = next_sweep(project)
+    assert len(rerun.with_status("done")) == 2
     assert not list(variants.glob("*/.staging-*"))  # ... and removed by the next run
     assert all(verify(variants / name) is None for name in ("max_depth-2", "max_depth-3"))
