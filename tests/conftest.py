@@ -163,6 +163,19 @@ def metrics_json(validation: float | dict[str, float], cv_mean: float, cv_std: f
 # --- a real `titanic` process, signalled (tests/test_faults.py, tests/test_dask.py) -------
 
 
+def top_level_modules_after(code: str) -> set[str]:
+    """Run ``code`` in a new interpreter; return the top-level packages it then holds."""
+    listing = "\nimport sys\nprint(' '.join({name.split('.')[0] for name in sys.modules}))\n"
+    completed = subprocess.run(
+        [sys.executable, "-c", code + listing],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return set(completed.stdout.split())
+
+
 def wait_for(predicate, timeout: float, what: str) -> None:
     """Poll ``predicate`` every 0.1 s; fail naming ``what`` after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
