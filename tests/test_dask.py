@@ -6,6 +6,7 @@ Every cluster a test starts is closed in its teardown, which checks its processe
 from __future__ import annotations
 
 import json
+import logging
 import multiprocessing
 import os
 import shutil
@@ -180,6 +181,40 @@ def test_sweep_help_names_the_three_ways_to_a_cluster():
 
 
 # --- on a LocalCluster -------------------------------------------------------------------
+
+
+def log_a_worker_error() -> None:
+    """Run on a worker: log an error with its traceback, as a lost heartbeat does."""
+    try:
+        raise OSError("the scheduler went away")
+    except OSError:
+        logging.getLogger("distributed.worker").exception("Failed to talk to the scheduler")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("level", "shown"), [(logging.CRITICAL, False), (logging.ERROR, True)])
+def test_a_worker_s_logged_traceback_reaches_stderr_only_at_its_level(capfd, level, shown):
+    executor = DaskExecutor.start_local(1, worker_log_level=level)
+    try:
+        executor.client.run(log_a_worker_error)
+    finally:
+        close_and_check(executor)
+    assert ("the scheduler went away" in capfd.readouterr().err) is shown
+
+
+@pytest.mark.parametrize(
+    ("options", "level"), [([], logging.CRITICAL), (["--debug"], logging.ERROR)]
+)
+def test_workers_log_tracebacks_only_with_debug(fake_project, monkeypatch, options, level):
+    started = {}
+
+    def start_local(workers, dashboard=False, worker_log_level=logging.ERROR):
+        started["level"] = worker_log_level
+        raise SweepError("stop here")
+
+    monkeypatch.setattr(DaskExecutor, "start_local", start_local)
+    runner.invoke(app, [*options, "sweep", "--cluster", "local:1"])
+    assert started == {"level": level}
 
 
 @pytest.mark.slow

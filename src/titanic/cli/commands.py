@@ -425,7 +425,10 @@ def _sweep_executor(
         raise SweepError(f"--cluster {cluster}: expected local:N with N at least 1, e.g. local:2")
     from titanic.sweep.executors import DaskExecutor
 
-    return DaskExecutor.start_local(int(count), dashboard=dashboard)
+    # The workers' own records carry tracebacks: only --debug shows them (the sweep reports a
+    # variant's failure or a lost worker itself).
+    quiet = logging.ERROR if OPTIONS.debug else logging.CRITICAL
+    return DaskExecutor.start_local(int(count), dashboard=dashboard, worker_log_level=quiet)
 
 
 @app.command()

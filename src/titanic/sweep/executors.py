@@ -247,8 +247,16 @@ class DaskExecutor(VariantExecutor):
         self._config = config
 
     @classmethod
-    def start_local(cls, workers: int, dashboard: bool = False) -> DaskExecutor:
-        """Start a ``LocalCluster`` of ``workers`` single-threaded processes on 127.0.0.1."""
+    def start_local(
+        cls, workers: int, dashboard: bool = False, worker_log_level: int = logging.ERROR
+    ) -> DaskExecutor:
+        """Start a ``LocalCluster`` of ``workers`` single-threaded processes on 127.0.0.1.
+
+        The cluster's processes print their own log records of ``worker_log_level`` and above
+        (with tracebacks) to this process's stderr: the command passes ``logging.CRITICAL``
+        unless ``--debug``, so that a worker that loses its scheduler as a signal ends the
+        sweep prints no traceback.
+        """
         import dask  # pylint: disable=import-outside-toplevel
         import distributed  # pylint: disable=import-outside-toplevel,redefined-outer-name
 
@@ -260,7 +268,7 @@ class DaskExecutor(VariantExecutor):
             processes=True,
             host="127.0.0.1",
             dashboard_address="127.0.0.1:0" if dashboard else None,
-            silence_logs=logging.ERROR,
+            silence_logs=worker_log_level,
         )
         return cls(distributed.Client(cluster, set_as_default=False), cluster, settings)
 
