@@ -528,12 +528,17 @@ def test_report_rendered_from_s3_has_the_embedded_metrics_and_no_secret(
 ):
     from titanic.report.render import RenderRequest, render_report
 
-    overrides = [f"data.source={pushed}", f"data.endpoint_url={moto_endpoint}"]
+    # output_dir too: the report's shared cache lives there, not in the checkout's _output.
+    overrides = [
+        f"data.source={pushed}",
+        f"data.endpoint_url={moto_endpoint}",
+        f"output_dir={tmp_path / 'report'}",
+    ]
     tiny = [value for value in TINY if value != "-P"]
     request = RenderRequest(
         Project.at(Path.cwd()), overrides=(*overrides, *tiny), formats=("html",), progress=False
     )
-    result = render_report(request, output_dir=tmp_path / "report")
+    result = render_report(request)
     document = json.loads(result.metrics.read_text())
     assert document["metrics"] == embedded_metrics["metrics"]
     html = result.html.read_text(encoding="utf-8")
