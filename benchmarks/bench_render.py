@@ -157,8 +157,12 @@ def time_once(
     started = time.perf_counter()
     for command in steps:
         done = subprocess.run(
-            command, cwd=project, check=True, capture_output=True, env=variables, timeout=1800
+            command, cwd=project, check=False, capture_output=True, env=variables, timeout=1800
         )
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"{' '.join(command)} exited with {done.returncode}:\n{done.stderr.decode()}"
+            )
         if command[0].endswith("titanic") and reuse != (b"re-used the executed" in done.stdout):
             raise RuntimeError(f"{' '.join(command)}: unexpected path: {done.stdout.decode()}")
     return time.perf_counter() - started
