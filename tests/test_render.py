@@ -6,6 +6,7 @@ import re
 import shutil
 import signal
 import subprocess
+import threading
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -327,6 +328,25 @@ def test_html_is_self_contained_with_every_figure_inline(rendered):
         assert re.search(r'alt="[^"]{20,}"', image)
     assert "#|" not in html and "--- title:" not in html
     assert html.count("<figcaption>Figure ") == 12
+
+
+def test_no_thread_of_the_render_imports_beside_papermill(project, monkeypatch):
+    # Two threads importing the same packages at once failed a render now and then
+    # (KeyError: 'IPython' in the import system).
+    shutil.copyfile(REPORT, project / "report.qmd")
+    monkeypatch.setattr(render.shutil, "which", _without_quarto(shutil.which))
+    counts = []
+
+    def execute(*args, **kwargs):
+        counts.append(threading.active_count())
+        raise ReportError("stopped before the kernel")
+
+    monkeypatch.setattr(render, "execute_report", execute)
+    before = threading.active_count()
+    request = RenderRequest(Project.at(project), formats=("html",), progress=False)
+    with pytest.raises(ReportError, match="stopped before the kernel"):
+        render.render_into(request, project / "staging")
+    assert counts == [before]
 
 
 @pytest.mark.slow

@@ -143,8 +143,7 @@ def warm_up() -> None:
     """Export a sample report, so that the next export finds everything loaded and compiled.
 
     A process's first export spends half a second compiling the templates and loading the
-    Markdown and code highlighters; a render does it in a thread while the cells run, and a
-    sweep's forkserver once for all its workers.
+    Markdown and code highlighters; a sweep's forkserver does it once for all its workers.
     """
     sample = qmd_to_notebook(_SAMPLE_REPORT)
     # The code highlighter that ipykernel names in an executed notebook's metadata.

@@ -11,10 +11,8 @@ render leaves the previous report in place, and a report never sits beside anoth
 
 from __future__ import annotations
 
-import importlib
 import logging
 import shutil
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,8 +31,6 @@ from titanic.report.request import RenderRequest
 from titanic.report.reuse import execution_components, execution_record, reuse_execution
 
 logger = logging.getLogger(__name__)
-
-HTML_MODULE = "titanic.report.html"
 
 
 @dataclass(frozen=True)
@@ -95,10 +91,9 @@ def render_into(request: RenderRequest, output_dir: Path) -> str:
     notebook = load_report(report)
     backend = choose_backend(request.formats)
     parameters = {**request.notebook_parameters(), "output_dir": str(output_dir)}
-    warming = threading.Thread(target=_warm_up_html, name="warm-up-nbconvert", daemon=True)
-    if backend == "nbconvert":
-        # nbconvert's stack loads, and compiles its templates, while the kernel runs the cells.
-        warming.start()
+    # No thread loads nbconvert while papermill runs: two threads importing the same packages
+    # (IPython) at once made a render fail now and then with KeyError: 'IPython'. A sweep's
+    # workers have it loaded and warm already (titanic.sweep.forkserver_warm_up).
     executed = execute_report(
         notebook,
         output_dir,
@@ -108,14 +103,8 @@ def render_into(request: RenderRequest, output_dir: Path) -> str:
         request.progress,
         request.project.root,
     )
-    if warming.is_alive():
-        warming.join()  # one exporter per process: not used by two threads at once
     typeset(request.project, executed, backend, request.formats, report.name)
     return backend
-
-
-def _warm_up_html() -> None:
-    importlib.import_module(HTML_MODULE).warm_up()
 
 
 def typeset(
