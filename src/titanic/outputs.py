@@ -42,7 +42,9 @@ def write_run_outputs(
     :func:`evaluation_figures` already drawn (by the report), else they are drawn here.
     """
     write_model(folder / "model.joblib", analysis.model)
-    for name, png in (figures or evaluation_figures(analysis)).items():
+    if figures is None:
+        figures = evaluation_figures(analysis)
+    for name, png in figures.items():
         write_bytes(folder / "figures" / f"{name}.png", png)
     write_text(folder / "params.resolved.yaml", dump_settings(settings))
     write_json(folder / "metrics.json", metrics_document(settings, dataset, analysis, root))
