@@ -160,9 +160,6 @@ def metrics_json(validation: float | dict[str, float], cv_mean: float, cv_std: f
     return text
 
 
-# --- a real `titanic` process, signalled (tests/test_faults.py, tests/test_dask.py) -------
-
-
 def top_level_modules_after(code: str) -> set[str]:
     """Run ``code`` in a new interpreter; return the top-level packages it then holds."""
     listing = "\nimport sys\nprint(' '.join({name.split('.')[0] for name in sys.modules}))\n"
@@ -174,6 +171,9 @@ def top_level_modules_after(code: str) -> set[str]:
         timeout=120,
     )
     return set(completed.stdout.split())
+
+
+# --- a real `titanic` process, signalled (tests/test_faults.py, tests/test_dask.py) -------
 
 
 def wait_for(predicate, timeout: float, what: str) -> None:
