@@ -48,3 +48,8 @@ def write_run_outputs(
         write_bytes(folder / "figures" / f"{name}.png", png)
     write_text(folder / "params.resolved.yaml", dump_settings(settings))
     write_json(folder / "metrics.json", metrics_document(settings, dataset, analysis, root))
+
+
+def write_summary(folder: Path, summary: Mapping[str, object]) -> None:
+    """Write summary.json: the report's computed opening summary, read by the published site."""
+    write_json(folder / "summary.json", summary)

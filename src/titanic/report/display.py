@@ -25,7 +25,18 @@ from titanic.config import (  # pylint: disable=unused-import
     dump_settings,
     report_settings,  # noqa: F401
 )
+from titanic.findings import (
+    DataFindings,
+    ModelFindings,
+    Tuning,
+    data_findings,
+    model_findings,
+    prediction_findings,
+    tuning_overlap,
+)
+from titanic.modeling.baselines import SEED_TREES  # noqa: F401  (report.qmd shows it)
 from titanic.provenance import git_state, package_versions, utc_timestamp
+from titanic.report import narrative
 from titanic.schema import ID_COLUMN, TARGET
 
 if TYPE_CHECKING:
@@ -288,24 +299,23 @@ def baselines_table(analysis: Analysis) -> Markdown:
     return markdown_table(pd.DataFrame(rows), dict.fromkeys(list(rows[0])[1:], "{:.1%}"))
 
 
-def gain_sentence(analysis: Analysis) -> Markdown:
-    """Return how much the model adds over the best rule, fold by fold, with the spread."""
-    gain = analysis.gain_over_best_rule()
-    folds = len(analysis.cv_scores)
-    return Markdown(
-        f"The best one-line rule is **{gain['rule']}**. On the same {folds} folds, the model's"
-        f" accuracy is **{100 * gain['mean']:+.1f} points** above the rule's (standard"
-        f" deviation across folds {100 * gain['std']:.1f} points): that is what the forest adds"
-        " over the rule."
-    )
+HELD_OUT_CHOICE = {
+    "same rows": "tuned on every row of this train.csv, these held-out rows included: optimistic",
+    "other data": "tuned on Kaggle's train.csv, not on these rows",
+    "other parameters": "set by this run's parameters, not tuned on these rows",
+}
 
 
-def estimates_table(analysis: Analysis) -> Markdown:
-    """Return the held-out, plain cross-validated and nested accuracy, with their spread."""
+def estimates_table(analysis: Analysis, tuning: Tuning) -> Markdown:
+    """Return the held-out, plain cross-validated and nested accuracy, with their spread.
+
+    ``tuning`` (:func:`titanic.findings.tuning_overlap`) says whether the held-out rows helped
+    choose the hyper-parameters, which the held-out row states plainly.
+    """
     cv = analysis.cv_scores["accuracy"]
     rows = [
         {"estimate": "held-out split", "accuracy": analysis.metrics["accuracy"], "std": "",
-         "choice of hyper-parameters": "fixed in params.yaml"},
+         "choice of hyper-parameters": HELD_OUT_CHOICE[tuning]},
         {"estimate": "plain cross-validation", "accuracy": cv.mean(),
          "std": f"{cv.std(ddof=1):.1%}", "choice of hyper-parameters": "fixed in params.yaml"},
     ]  # fmt: skip
@@ -320,11 +330,11 @@ def estimates_table(analysis: Analysis) -> Markdown:
 
 
 def nested_sentence(analysis: Analysis) -> Markdown:
-    """Return the accuracy to expect on new passengers, or say that nested CV was skipped."""
+    """Return how nested cross-validation chose and scored, or say that it was skipped."""
     if analysis.nested is None:
         return Markdown(
             "Nested cross-validation was switched off (`selection.enabled: false`): the"
-            " cross-validated accuracy above is the estimate, slightly optimistic."
+            " plain cross-validated accuracy stands in for it, slightly optimistic."
         )
     chosen = [
         ", ".join(f"{key.split('__')[-1]} {value}" for key, value in choice.items())
@@ -332,8 +342,8 @@ def nested_sentence(analysis: Analysis) -> Markdown:
     ]
     folds, inner = len(analysis.nested.scores), analysis.selection.inner_folds
     return Markdown(
-        f"**Accuracy to expect on new passengers: {analysis.nested.mean:.1%}** (standard"
-        f" deviation {analysis.nested.std:.1%} across {folds} outer folds). In each outer"
+        f"Nested cross-validation scored {analysis.nested.mean:.1%} (standard deviation"
+        f" {analysis.nested.std:.1%} across {folds} outer folds). In each outer"
         f" fold, {inner} inner folds of its training part chose the hyper-parameters"
         f" ({'; '.join(chosen)}), with forests of {analysis.selection.n_estimators} trees to keep"
         " the search cheap; the outer fold, which the choice never saw, scored it."
@@ -416,3 +426,116 @@ def reproducibility_tables(
 def parameters_block(settings: Settings) -> Markdown:
     """Return the resolved parameters as a YAML code block."""
     return Markdown(f"```yaml\n{dump_settings(settings)}```\n")
+
+
+@dataclass(frozen=True)
+class Words:
+    """Every computed sentence of the report, as Markdown for Quarto's inline expressions."""
+
+    data: DataFindings
+    model: ModelFindings
+    summary: Markdown
+    data_intro: Markdown
+    missing: Markdown
+    sex: Markdown
+    classes: Markdown
+    age: Markdown
+    fare: Markdown
+    family: Markdown
+    port: Markdown
+    correlation: Markdown
+    majority_outcome: Markdown
+    errors: Markdown
+    roc: Markdown
+    gain: Markdown
+    estimates: Markdown
+    tuning: Markdown
+    expected: Markdown
+    interval: Markdown
+    importance: Markdown
+    conclusion: Markdown
+    limitations: Markdown
+    figures: Mapping[str, narrative.Figure]
+    summary_document: Mapping[str, Any]
+
+
+def report_words(title: str, settings: Settings, dataset: Dataset, analysis: Analysis) -> Words:
+    """Judge this run's data and model (:mod:`titanic.findings`) and word the findings."""
+    train_sha256 = next(file.sha256 for file in dataset.files if file.role == "train")
+    data = data_findings(dataset.train, len(dataset.test), settings.evaluation.child_age)
+    model = model_findings(
+        analysis.summary(),
+        int(analysis.split.y_train.value_counts().idxmax()),
+        len(dataset.test),
+        tuning_overlap(settings.model.model_dump(), train_sha256),
+    )
+    headline, patterns = narrative.summary_points(data, model, dataset.source)
+    fold_means = accuracy_per_fold(analysis).mean().to_dict()
+    _, negligible = narrative.importance_sentences(model)
+    return Words(
+        data=data,
+        model=model,
+        summary=Markdown(
+            f"*{narrative.QUESTION}*\n\n"
+            + "\n".join(f"- {line}" for line in headline)
+            + "\n- **Strongest patterns:** "
+            + " ".join(patterns)
+        ),
+        data_intro=Markdown(
+            f"The data come from **{dataset.source}** (endpoint: `{dataset.endpoint}`):"
+            f" {len(dataset.train):,} labelled passengers and {len(dataset.test):,} passengers"
+            f" to predict. Overall, {narrative.percent(data.overall.rate)} of the labelled"
+            " passengers survived."
+        ),
+        missing=Markdown(narrative.missing_sentence(dict(data.missing))),
+        sex=Markdown(narrative.comparison_sentence(data.sex)),
+        classes=Markdown(narrative.class_sentence(data)),
+        age=Markdown(
+            narrative.comparison_sentence(data.children)
+            + f" {data.unknown_age} passengers have no recorded age and are left out of this"
+            " comparison."
+        ),
+        fare=Markdown(
+            f"The median fare is {data.median_fare:.2f}. "
+            + narrative.comparison_sentence(data.fare)
+        ),
+        family=Markdown(narrative.ranking_sentences(data.family)),
+        port=Markdown(narrative.port_sentence(data)),
+        correlation=Markdown(
+            narrative.correlation_sentence(data.survival_correlate, data.strongest_pair)
+        ),
+        majority_outcome=Markdown(narrative.OUTCOMES[model.majority_outcome]),
+        errors=Markdown(narrative.errors_sentence(model.errors)),
+        roc=Markdown(narrative.roc_sentence(model)),
+        gain=Markdown(narrative.gain_sentence(model)),
+        estimates=Markdown(narrative.estimates_sentence(model, model.cv_accuracy)),
+        tuning=Markdown(narrative.tuning_sentence(model)),
+        expected=Markdown(narrative.expected_sentence(model.expected)),
+        interval=Markdown(narrative.interval_paragraph(model.expected)),
+        importance=Markdown(negligible),
+        conclusion=Markdown(narrative.conclusion(data, model)),
+        limitations=Markdown(narrative.limitations(data, model)),
+        figures={**narrative.data_figures(data), **narrative.model_figures(model, fold_means)},
+        summary_document=narrative.summary_document(
+            title, data, model, dataset.source, dataset.files
+        ),
+    )
+
+
+def figure(png: bytes | PngFigure, label: str, words: narrative.Figure) -> Markdown:
+    """Return a figure as Quarto Markdown: the image, its computed caption and alt text."""
+    from titanic.report.figures import figure_markdown  # pylint: disable=import-outside-toplevel
+
+    data = png.png if isinstance(png, PngFigure) else png
+    return Markdown(figure_markdown(data, label, words.caption, words.alt))
+
+
+def prediction_words(predictions: pd.DataFrame, dataset: Dataset) -> Markdown:
+    """Return the sentence comparing the predicted survival with the training rates."""
+    test = dataset.test.reset_index(drop=True)
+    predicted = test[[ID_COLUMN]].merge(predictions, on=ID_COLUMN)[TARGET]
+    return Markdown(
+        narrative.prediction_sentence(
+            prediction_findings(predicted, test, dataset.train), len(test)
+        )
+    )

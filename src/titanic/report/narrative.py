@@ -22,6 +22,7 @@ from titanic.findings import (
     ModelFindings,
     PredictionFindings,
     Ranking,
+    Z,
 )
 
 OUTCOMES = {0: "death", 1: "survival"}
@@ -39,6 +40,10 @@ COLUMN_NAMES = {
 if TYPE_CHECKING:
     from titanic.dataset import DataFile
 
+NOISE_RULE = (
+    f"Each sentence above states a difference only when it exceeds {Z:.2f} standard errors of"
+    f" the difference (a {LEVEL:.0%} level); otherwise it says there is no clear difference."
+)
 QUESTION = (
     "Who survived the Titanic, and how well does a random forest predict it from what the"
     " passenger list says about each passenger?"
@@ -410,8 +415,9 @@ def limitations(data: DataFindings, model: ModelFindings) -> str:
     return (
         "The passenger list records who survived, not why: the differences above are"
         " associations, and every passenger belongs to a sex, a class, a port and a family at"
-        " once, so no single one of them can be read as a cause. As for the noise, the accuracy"
-        f" of one split moves by about {100 * folds_std:.1f} points from fold to fold, the interval"
+        " once, so no single one of them can be read as a cause. As for the noise, the"
+        f" accuracy of one split moves by about {100 * folds_std:.1f} points from fold to fold,"
+        " the interval"
         f" spans {100 * (model.expected.high - model.expected.low):.1f} points, and a group"
         " rate rests on its group's size (the smallest family group shown has"
         f" {min(group.passengers for group in data.family.groups)} passengers). Another"
@@ -511,3 +517,25 @@ def model_figures(model: ModelFindings, fold_means: dict[str, float]) -> dict[st
             f" shuffled, with error bars of one standard deviation; the largest: {top}.",
         ),
     }
+
+
+def estimates_sentence(model: ModelFindings, plain: tuple[float, float, int]) -> str:
+    """Compare plain and nested cross-validation: whether their gap exceeds their spread."""
+    interval = model.expected
+    if interval.method != "nested cross-validation":
+        return ""
+    gap = plain[0] - interval.estimate
+    spread = max(plain[1], interval.std)
+    verdict = (
+        "larger than their spread across folds, so choosing on the same rows flattered the"
+        " plain estimate"
+        if abs(gap) > spread
+        else "within their spread across folds, so it says nothing either way"
+    )
+    return (
+        f"Plain cross-validation scores {percent(plain[0])} and nested cross-validation"
+        f" {percent(interval.estimate)}: a gap of {points(gap)}, {verdict}"
+        f" ({100 * spread:.1f} points). The held-out split is a single sample of"
+        f" {model.validation_rows} passengers, and one such score moves with the split by"
+        f" about the folds' standard deviation, {100 * plain[1]:.1f} points."
+    )
