@@ -282,7 +282,7 @@ def gain_sentence(findings: ModelFindings) -> str:
         f"{points(gain.mean)} on average over the same {gain.folds} folds (standard deviation"
         f" {100 * gain.std:.1f} points)"
     )
-    rule = f"the best one-line rule, the {gain.rule}"
+    rule = f"the best one-line rule ({gain.rule})"
     if gain.verdict == "same":
         return f"There is no clear difference in accuracy between the model and {rule}: {spread}."
     word = "more" if gain.verdict == "more" else "less"
@@ -293,9 +293,10 @@ def tuning_sentence(findings: ModelFindings) -> str:
     """Say plainly whether the held-out rows helped choose the hyper-parameters."""
     return {
         "same rows": (
-            "The held-out score is optimistic: `max_depth` and `min_samples_leaf` are the defaults"
-            " that `scripts/model_selection.py` chose by cross-validation on every row of this"
-            " `train.csv`, these held-out rows included (`docs/model_selection.md`)."
+            "`max_depth` and `min_samples_leaf` are the defaults that"
+            " `scripts/model_selection.py` chose by cross-validation on every row of this"
+            " `train.csv`, these held-out rows included (`docs/model_selection.md`): the"
+            " held-out score is therefore optimistic."
         ),
         "other data": (
             "The tuned hyper-parameters were chosen on Kaggle's `train.csv`, not on this"
@@ -367,9 +368,13 @@ def prediction_sentence(predictions: PredictionFindings, test_passengers: int) -
     """Compare the predicted survival of the test passengers with the training rates."""
 
     def versus(comparison: Comparison, who: str) -> str:
-        word = {"more": "a clearly higher", "less": "a clearly lower", "same": "about the same"}
+        word = {
+            "more": "a clearly higher share of {} surviving than",
+            "less": "a clearly lower share of {} surviving than",
+            "same": "about the same share of {} surviving as",
+        }[comparison.verdict].format(who)
         return (
-            f"{word[comparison.verdict]} share of {who} surviving than the training file"
+            f"{word} the training file"
             f" ({percent(comparison.first.rate)} predicted against"
             f" {percent(comparison.second.rate)} observed)"
         )
@@ -507,7 +512,7 @@ def model_figures(model: ModelFindings, fold_means: dict[str, float]) -> dict[st
             f" cross-validation fold, with a bar at each mean; accuracy averages {percent(mean)}.",
         ),
         "baselines": Figure(
-            gain_sentence(model),
+            f"Mean accuracy across the folds: {means}.",
             "Dot plot of the accuracy on each cross-validation fold for each baseline and the"
             f" model, with a bar at each mean: {means}; the highest mean is {best}'s.",
         ),
@@ -527,15 +532,15 @@ def estimates_sentence(model: ModelFindings, plain: tuple[float, float, int]) ->
     gap = plain[0] - interval.estimate
     spread = max(plain[1], interval.std)
     verdict = (
-        "larger than their spread across folds, so choosing on the same rows flattered the"
-        " plain estimate"
+        f"larger than their spread across folds ({100 * spread:.1f} points), so choosing on the"
+        " same rows flattered the plain estimate"
         if abs(gap) > spread
-        else "within their spread across folds, so it says nothing either way"
+        else f"within their spread across folds ({100 * spread:.1f} points), so it says nothing"
+        " either way"
     )
     return (
         f"Plain cross-validation scores {percent(plain[0])} and nested cross-validation"
-        f" {percent(interval.estimate)}: a gap of {points(gap)}, {verdict}"
-        f" ({100 * spread:.1f} points). The held-out split is a single sample of"
-        f" {model.validation_rows} passengers, and one such score moves with the split by"
+        f" {percent(interval.estimate)}: a gap of {points(gap)}, {verdict}. The held-out split"
+        f" is a single sample of {model.validation_rows} passengers, and one such score moves with the split by"
         f" about the folds' standard deviation, {100 * plain[1]:.1f} points."
     )
