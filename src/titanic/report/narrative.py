@@ -541,6 +541,6 @@ def estimates_sentence(model: ModelFindings, plain: tuple[float, float, int]) ->
     return (
         f"Plain cross-validation scores {percent(plain[0])} and nested cross-validation"
         f" {percent(interval.estimate)}: a gap of {points(gap)}, {verdict}. The held-out split"
-        f" is a single sample of {model.validation_rows} passengers, and one such score moves with the split by"
-        f" about the folds' standard deviation, {100 * plain[1]:.1f} points."
+        f" is a single sample of {model.validation_rows} passengers, and one such score moves"
+        f" with the split by about the folds' standard deviation, {100 * plain[1]:.1f} points."
     )
