@@ -28,6 +28,7 @@ from titanic.config import (  # pylint: disable=unused-import
 from titanic.findings import (
     DataFindings,
     ModelFindings,
+    PredictionFindings,
     Tuning,
     data_findings,
     model_findings,
@@ -530,12 +531,31 @@ def figure(png: bytes | PngFigure, label: str, words: narrative.Figure) -> Markd
     return Markdown(figure_markdown(data, label, words.caption, words.alt))
 
 
-def prediction_words(predictions: pd.DataFrame, dataset: Dataset) -> Markdown:
-    """Return the sentence comparing the predicted survival with the training rates."""
+def predicted_against_training(predictions: pd.DataFrame, dataset: Dataset) -> PredictionFindings:
+    """Compare the predicted survival of the test passengers with the training rates."""
     test = dataset.test.reset_index(drop=True)
     predicted = test[[ID_COLUMN]].merge(predictions, on=ID_COLUMN)[TARGET]
-    return Markdown(
-        narrative.prediction_sentence(
-            prediction_findings(predicted, test, dataset.train), len(test)
+    return prediction_findings(predicted, test, dataset.train)
+
+
+def prediction_words(found: PredictionFindings, test_passengers: int) -> Markdown:
+    """Return the sentence comparing the predicted survival with the training rates."""
+    return Markdown(narrative.prediction_sentence(found, test_passengers))
+
+
+def prediction_rates_table(found: PredictionFindings) -> Markdown:
+    """Return, for all test passengers and by sex, the predicted and the training survival."""
+    rows = [
+        {
+            "passengers": name,
+            "test passengers": comparison.first.passengers,
+            "predicted to survive": comparison.first.survivors,
+            "predicted share": comparison.first.rate,
+            "training survival rate": comparison.second.rate,
+        }
+        for name, comparison in zip(
+            ("all", "women", "men"), (found.overall, *found.by_sex), strict=True
         )
-    )
+    ]
+    shares = dict.fromkeys(("predicted share", "training survival rate"), "{:.1%}")
+    return markdown_table(pd.DataFrame(rows), shares)
