@@ -14,6 +14,7 @@ from titanic.cli import app
 from titanic.io.output_sets import OutputSet
 from titanic.project import Project
 from titanic.report import render
+from titanic.report.inline import inline_expressions
 from titanic.report.qmd import load_report
 from titanic.report.render import RenderRequest, render_report
 from titanic.report.reuse import (
@@ -48,7 +49,7 @@ answer = 42
 answer
 ```
 
-The end.
+The end: `{python} answer`.
 """
 
 
@@ -80,6 +81,11 @@ def executed_notebook(source: Path) -> nbformat.NotebookNode:
         cell.metadata["papermill"] = {"status": "completed"}
         if cell.cell_type == "code":
             cell.outputs = [nbformat.v4.new_output("stream", text=f"ran {len(cell.source)}\n")]
+        elif found := inline_expressions(cell.source):
+            cell.metadata["user_expressions"] = [
+                {"expression": text, "result": {"status": "ok", "data": {"text/plain": "42"}}}
+                for _, text in found
+            ]
     injected = nbformat.v4.new_code_cell('output_dir = "/staging"')
     injected.metadata.update(tags=["injected-parameters"], papermill={"status": "completed"})
     notebook.cells.insert(3, injected)  # front matter, prose, parameters, injected
@@ -106,6 +112,11 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
+def move_the_expression_before_the_cell(path: Path) -> None:
+    edit(path, "The end: `{python} answer`.", "The end.")
+    edit(path, "More prose.", "More prose: `{python} answer`.")
+
+
 @pytest.mark.parametrize(
     ("change", "component"),
     [
@@ -126,8 +137,22 @@ def edit(path: Path, old: str, new: str) -> None:
             "package",
         ),
         (lambda i: (i.project / "uv.lock").write_text("version = 2\n", encoding="utf-8"), "lock"),
+        (
+            lambda i: edit(i.project / "report.qmd", "{python} answer`", "{python} -answer`"),
+            "inline",
+        ),
+        (lambda i: move_the_expression_before_the_cell(i.project / "report.qmd"), "inline"),
     ],
-    ids=["code-cell", "cell-option", "parameter", "data-byte", "package-file", "lock"],
+    ids=[
+        "code-cell",
+        "cell-option",
+        "parameter",
+        "data-byte",
+        "package-file",
+        "lock",
+        "inline-expression",
+        "inline-place",
+    ],
 )
 def test_any_change_to_what_the_cells_depend_on_re_executes(inputs, change, component):
     target = publish_render(inputs, components_of(inputs))
@@ -161,6 +186,10 @@ def test_a_prose_edit_reuses_the_cells_with_the_new_text(inputs, tmp_path):
     assert merged.cells[0].source == '---\ntitle: "The report"\n---'
     assert merged.cells[3].metadata["tags"] == ["injected-parameters"]
     assert merged.cells[4].source == "Better prose,\n\nover two paragraphs."
+    # The value of `{python} answer` goes with the prose it sits in, and only there.
+    values = [cell.metadata.get("user_expressions") for cell in merged.cells]
+    assert values[-1] == previous.cells[-1].metadata["user_expressions"]
+    assert values[-1][0]["expression"] == "answer" and values[:-1] == [None] * (len(values) - 1)
     answer = next(cell for cell in merged.cells if "answer = 42" in cell.source)
     assert answer.metadata["titanic"]["line"] == 18  # its new place in report.qmd
     assert all(cell.metadata["papermill"] == {"status": "completed"} for cell in merged.cells)
@@ -199,6 +228,16 @@ def test_cells_that_differ_from_the_notebook_are_not_merged(inputs):
     executed = executed_notebook(inputs.project / "report.qmd")
     edit(inputs.project / "report.qmd", "answer = 42", "answer = 43")
     assert merge_prose(executed, load_report(inputs.project / "report.qmd")) is None
+
+
+def test_prose_whose_values_were_not_stored_at_their_place_is_not_merged(inputs):
+    notebook = load_report(inputs.project / "report.qmd")
+    executed = executed_notebook(inputs.project / "report.qmd")
+    assert merge_prose(executed, notebook) is not None
+    del executed.cells[-1].metadata["user_expressions"]  # as a render before inline values
+    assert merge_prose(executed, notebook) is None
+    move_the_expression_before_the_cell(inputs.project / "report.qmd")
+    assert merge_prose(executed_notebook(inputs.project / "report.qmd"), notebook) is None
 
 
 # --- the whole render, cold and re-used ---------------------------------------------------

@@ -76,14 +76,25 @@ def execute_report(
 ) -> Path:
     """Execute the notebook with papermill into ``staging/report.ipynb``.
 
+    The inline ``{python}`` expressions of the prose are evaluated at their place, and their
+    values stored in the markdown cells' metadata as Quarto stores them
+    (:mod:`titanic.report.engine`).
+
     Raises
     ------
     ReportError
-        Naming the failing cell (number in the report and line) and its first line of code.
+        Naming the failing cell (number in the report and line) and its first line of code,
+        or the failing inline expression and its line.
     """
     papermill = load_papermill()
+    # Both need papermill, loaded just above.
     from papermill.exceptions import (  # pylint: disable=import-outside-toplevel
         PapermillExecutionError,
+    )
+
+    from titanic.report.engine import (  # pylint: disable=import-outside-toplevel
+        InlineExpressionError,
+        register_engine,
     )
 
     source_path = staging / "report.source.ipynb"
@@ -95,6 +106,7 @@ def execute_report(
             str(executed_path),
             parameters=parameters,
             kernel_name=KERNEL_NAME,
+            engine_name=register_engine(),
             progress_bar=progress,
             request_save_on_cell_execute=False,
             execution_timeout=cell_timeout,
@@ -111,6 +123,11 @@ def execute_report(
             f"{origin}: {where} failed: `{_first_code_line(err.source)}`:"
             f" {err.ename}: {err.evalue}",
             number,
+        ) from err
+    except InlineExpressionError as err:
+        raise ReportError(
+            f"{origin}: inline expression on line {err.line} failed: `{err.expression}`:"
+            f" {err.ename}: {err.evalue}"
         ) from err
     except CellTimeoutError as err:
         cell = _timed_out_cell(notebook, str(err))

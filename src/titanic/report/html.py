@@ -14,6 +14,9 @@ from nbconvert import HTMLExporter
 from nbformat import NotebookNode
 from pygments.formatters.html import HtmlFormatter
 
+from titanic.report.figures import ComputedFigure, parse_figure_markdown
+from titanic.report.inline import USER_EXPRESSIONS, substitute
+from titanic.report.prose import inline_html, render_fenced_divs
 from titanic.report.qmd import front_matter, qmd_to_notebook, split_options
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -31,18 +34,50 @@ _PNG_1PX_BASE64 = (
 )
 
 
+def _computed_figure(output: NotebookNode) -> ComputedFigure | None:
+    """Return the figure a Markdown output describes (:mod:`titanic.report.figures`), if any."""
+    markdown = output.get("data", {}).get("text/markdown")
+    return parse_figure_markdown(markdown) if isinstance(markdown, str) else None
+
+
 def _numbering(cells: Sequence[NotebookNode]) -> dict[str, str]:
+    """Return "Figure N" or "Table N" by label, in document order (computed figures too)."""
     names: dict[str, str] = {}
     counts = {"fig": 0, "tbl": 0}
     for cell in cells:
         if cell.cell_type != "code":
             continue
-        label = str(split_options(cell.source)[0].get("label", ""))
-        kind = label.split("-", 1)[0]
-        if kind in counts and label not in names:
-            counts[kind] += 1
-            names[label] = f"{'Figure' if kind == 'fig' else 'Table'} {counts[kind]}"
+        labels = [str(split_options(cell.source)[0].get("label", ""))]
+        labels += [
+            figure.label for o in cell.get("outputs", []) if (figure := _computed_figure(o))
+        ]
+        for label in labels:
+            kind = label.split("-", 1)[0]
+            if kind in counts and label not in names:
+                counts[kind] += 1
+                names[label] = f"{'Figure' if kind == 'fig' else 'Table'} {counts[kind]}"
     return names
+
+
+def _prose_html(cell: NotebookNode, names: dict[str, str]) -> str:
+    """Return a markdown cell's Markdown for nbconvert: values in, references linked, divs."""
+    source = substitute(cell.source, cell.metadata.get(USER_EXPRESSIONS, []))
+    return render_fenced_divs(_link_references(source, names))
+
+
+def _prepare_output(output: NotebookNode, names: dict[str, str]) -> None:
+    """Link a Markdown output's references; describe a computed figure for the template."""
+    if "text/markdown" not in output.get("data", {}):
+        return
+    if figure := _computed_figure(output):
+        output.metadata["titanic_figure"] = {
+            "label": figure.label,
+            "number": names[figure.label],
+            "caption_html": inline_html(_link_references(figure.caption, names)),
+            "alt": figure.alt,
+            "png": figure.png_base64,
+        }
+    output.data["text/markdown"] = _link_references(output.data["text/markdown"], names)
 
 
 def _link_references(text: str, names: dict[str, str]) -> str:
@@ -56,15 +91,19 @@ def _link_references(text: str, names: dict[str, str]) -> str:
 def prepare_for_html(notebook: NotebookNode) -> tuple[NotebookNode, dict[str, Any]]:
     """Apply Quarto's cell options for nbconvert: hide, fold, caption, number, cross-reference.
 
+    Also what Quarto does with the prose and outputs: inline values substituted, fenced divs
+    and callouts turned into HTML, computed figures (:mod:`titanic.report.figures`) numbered.
+
     Returns a copy of the notebook whose code cells carry a ``report`` metadata entry read by
-    the template, and the front matter (title, subtitle, date).
+    the template (and computed figures' outputs a ``titanic_figure`` one), and the front
+    matter (title, subtitle, date).
     """
     copy = nbformat.from_dict(notebook)
     names = _numbering(copy.cells)
     cells = []
     for cell in copy.cells:
         if cell.cell_type == "markdown":
-            cell.source = _link_references(cell.source, names)
+            cell.source = _prose_html(cell, names)
         elif cell.cell_type == "code":
             options, code = split_options(cell.source)
             if options.get("include") is False:
@@ -85,9 +124,7 @@ def prepare_for_html(notebook: NotebookNode) -> tuple[NotebookNode, dict[str, An
             for output in cell.get("outputs", []):
                 if output.output_type == "stream" and output.name == "stderr":
                     continue  # warning: false, as in _quarto.yml
-                if "text/markdown" in output.get("data", {}):
-                    markdown = output.data["text/markdown"]
-                    output.data["text/markdown"] = _link_references(markdown, names)
+                _prepare_output(output, names)
                 outputs.append(output)
             cell.outputs = outputs
         cells.append(cell)

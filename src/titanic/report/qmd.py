@@ -47,9 +47,19 @@ def split_options(source: str) -> tuple[dict[str, Any], str]:
     return parsed, "\n".join(lines)
 
 
-def _markdown_cell(lines: list[str]) -> NotebookNode | None:
+def _markdown_cell(lines: list[str], line: int) -> NotebookNode | None:
+    """Return the prose of ``lines`` (the first on ``line``) as a cell, or None if blank.
+
+    Its ``metadata.titanic.line`` is the line of its first non-blank line in the report, so
+    that an inline expression that fails is named by its line.
+    """
     text = "\n".join(lines).strip("\n")
-    return nbformat.v4.new_markdown_cell(text) if text.strip() else None
+    if not text.strip():
+        return None
+    cell = nbformat.v4.new_markdown_cell(text)
+    leading = next(index for index, content in enumerate(lines) if content)
+    cell.metadata["titanic"] = {"line": line + leading}
+    return cell
 
 
 def _code_cell(lines: list[str], number: int, line: int, origin: str) -> NotebookNode:
@@ -98,7 +108,8 @@ def qmd_to_notebook(text: str, origin: str = "report.qmd") -> NotebookNode:
     The front matter becomes the first raw cell (where Quarto reads it in a notebook), each
     ``{python}`` block a code cell whose ``#|`` options stay in its source for Quarto and whose
     ``tags`` option is copied into its metadata for papermill, and the text between blocks
-    markdown cells. The kernelspec is set to ``python3``.
+    markdown cells. Every code and markdown cell records its first line in the report
+    (``metadata.titanic.line``). The kernelspec is set to ``python3``.
 
     Parameters
     ----------
@@ -119,24 +130,25 @@ def qmd_to_notebook(text: str, origin: str = "report.qmd") -> NotebookNode:
     if front:
         cells.append(nbformat.v4.new_raw_cell("\n".join(front)))
     pending: list[str] = []
+    prose_from = start + 1
     code: list[str] | None = None
     opened_at = 0
     for number, line in enumerate(lines[start:], start=start + 1):
         if code is None and _FENCE_OPEN.match(line):
-            if markdown := _markdown_cell(pending):
+            if markdown := _markdown_cell(pending, prose_from):
                 cells.append(markdown)
             pending, code, opened_at = [], [], number
         elif code is not None and _FENCE_CLOSE.match(line):
             count = sum(cell.cell_type == "code" for cell in cells) + 1
             cells.append(_code_cell(code, count, opened_at, origin))
-            code = None
+            code, prose_from = None, number + 1
         elif code is not None:
             code.append(line)
         else:
             pending.append(line)
     if code is not None:
         raise ReportError(f"{origin}: the code block opened on line {opened_at} is never closed")
-    if markdown := _markdown_cell(pending):
+    if markdown := _markdown_cell(pending, prose_from):
         cells.append(markdown)
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = dict(KERNELSPEC)

@@ -1,14 +1,16 @@
 """Re-typeset without re-executing when only the report's prose changed.
 
 A render records, in its output set's manifest, the fingerprint of everything its execution
-depended on: the code cells (source and ``#|`` options, in order), the package's files,
+depended on: the code cells (source and ``#|`` options, in order), the inline ``{python}``
+expressions of the prose and their place among the code cells, the package's files,
 uv.lock, the resolved parameters, the bytes of the data files and the Python version; the
 same fingerprint functions as the sweep's cache (:mod:`titanic.sweep.cache`). The prose (the
 markdown between cells, the front matter) and the typesetting files are left out: they change
 what is typeset, never what is computed.
 
 The next render with the same fingerprint takes the executed code cells from the previous
-``report.ipynb``, puts them between the new prose, and carries the files the cells wrote
+``report.ipynb``, puts them between the new prose (with the values of its inline expressions),
+and carries the files the cells wrote
 (metrics.json, the model, the resolved parameters, the figures) into the new set unchanged.
 The cache serves only what it can vouch for: the previous set must have been written by a
 render, its key must match, and every file carried over must still have the size and sha256
@@ -32,11 +34,13 @@ from titanic.config import Settings
 from titanic.io.checksums import sha256_hex
 from titanic.io.output_sets import check_files, read_manifest
 from titanic.project import Project
+from titanic.report.inline import USER_EXPRESSIONS, inline_expressions, inline_sequence
 from titanic.report.qmd import PARAMETERS_TAG
 from titanic.sweep import cache as sweep_cache
 from titanic.sweep.cache import cache_key, data_fingerprint, sha256_or_absent, tree_sha256
 
-EXECUTION_FORMAT = 1
+# 2: the inline expressions are evaluated, and their values kept in the notebook.
+EXECUTION_FORMAT = 2
 RECORD = "execution"
 NOTEBOOK = "report.ipynb"
 INJECTED_TAG = "injected-parameters"
@@ -48,6 +52,11 @@ def code_fingerprint(notebook: NotebookNode) -> str:
     """Return the sha256 of the code cells' sources (their ``#|`` options included), in order."""
     sources = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
     return sha256_hex(json.dumps(sources).encode())
+
+
+def inline_fingerprint(notebook: NotebookNode) -> str:
+    """Return the sha256 of the inline expressions, each with the count of code cells before it."""
+    return sha256_hex(json.dumps(inline_sequence(notebook.cells)).encode())
 
 
 def execution_components(
@@ -77,6 +86,7 @@ def execution_components(
     return {
         "format": EXECUTION_FORMAT,
         "code": code_fingerprint(notebook),
+        "inline": inline_fingerprint(notebook),
         "package": tree_sha256(sweep_cache.PACKAGE_DIR),
         "lock": sha256_or_absent(project.lock_file),
         "parameters": settings.to_dict(),
@@ -111,12 +121,44 @@ def stale_reason(folder: Path, components: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _prose_by_place(cells: list[NotebookNode]) -> list[tuple[int, NotebookNode]]:
+    """Return the markdown cells, each with the number of report code cells before it."""
+    placed = []
+    code_cells = 0
+    for cell in cells:
+        if cell.cell_type == "code" and INJECTED_TAG not in cell.metadata.get("tags", []):
+            code_cells += 1
+        elif cell.cell_type == "markdown":
+            placed.append((code_cells, cell))
+    return placed
+
+
+def _carry_values(executed: list[NotebookNode], cells: list[NotebookNode]) -> bool:
+    """Give the new prose cells the values their expressions had at the same place, in place.
+
+    Returns False when an expression has no stored value at its place.
+    """
+    values: dict[int, list[Any]] = {}
+    for place, cell in _prose_by_place(executed):
+        values.setdefault(place, []).extend(cell.metadata.get(USER_EXPRESSIONS, []))
+    for place, cell in _prose_by_place(cells):
+        found = [expression for _, expression in inline_expressions(cell.source)]
+        stored = values.get(place, [])
+        taken, values[place] = stored[: len(found)], stored[len(found) :]
+        if [entry.get("expression") for entry in taken] != found:
+            return False
+        if taken:
+            cell.metadata[USER_EXPRESSIONS] = copy.deepcopy(taken)
+    return True
+
+
 def merge_prose(executed: NotebookNode, notebook: NotebookNode) -> NotebookNode | None:
     """Return ``notebook``'s prose with ``executed``'s code cells, or ``None`` if they differ.
 
     The injected-parameters cell papermill added stays right after the parameters cell; each
     code cell keeps its outputs and execution metadata and takes its new place in the report
-    (``metadata.titanic``); the prose cells get the metadata papermill gives them.
+    (``metadata.titanic``); the prose cells get the metadata papermill gives them, and the
+    values of their inline expressions, which must be those evaluated at the same place.
     """
     injected = [cell for cell in executed.cells if INJECTED_TAG in cell.metadata.get("tags", [])]
     old_code = [
@@ -129,15 +171,20 @@ def merge_prose(executed: NotebookNode, notebook: NotebookNode) -> NotebookNode 
         cell.source for cell in new_code
     ]:
         return None
-    prose_metadata: Mapping[str, Any] = next(
-        (cell.metadata for cell in executed.cells if cell.cell_type == "markdown"), {}
+    papermill_metadata: Mapping[str, Any] = next(
+        (
+            {"papermill": cell.metadata["papermill"]}
+            for cell in executed.cells
+            if cell.cell_type == "markdown" and "papermill" in cell.metadata
+        ),
+        {},
     )
     cells: list[NotebookNode] = []
     reused = iter(old_code)
     for cell in notebook.cells:
         if cell.cell_type != "code":
             merged = copy.deepcopy(cell)
-            for key, value in prose_metadata.items():
+            for key, value in papermill_metadata.items():
                 merged.metadata.setdefault(key, copy.deepcopy(value))
             cells.append(merged)
             continue
@@ -146,6 +193,8 @@ def merge_prose(executed: NotebookNode, notebook: NotebookNode) -> NotebookNode 
         cells.append(merged)
         if PARAMETERS_TAG in cell.metadata.get("tags", []):
             cells.extend(copy.deepcopy(injected))
+    if not _carry_values(executed.cells, cells):
+        return None
     result = copy.deepcopy(executed)
     result.cells = cells
     return result
@@ -207,7 +256,11 @@ def reuse_execution(
     merged = None
     if reason is None:
         merged = merge_prose(nbformat.read(staging / NOTEBOOK, as_version=4), notebook)
-        reason = "code cells differ from the previous notebook's" if merged is None else None
+        reason = (
+            "code cells or inline expressions differ from the previous notebook's"
+            if merged is None
+            else None
+        )
     if merged is None:
         for name in files:
             (staging / name).unlink(missing_ok=True)
