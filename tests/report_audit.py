@@ -20,7 +20,7 @@ Z95 = 1.959963984540054
 # Literals that are not about the data: the date of the sinking.
 ALLOWED_LITERALS = ("15 April 1912",)
 SKIPPED_TAGS = {"table", "pre", "code", "header", "nav", "script", "style", "details", "footer"}
-NUMBER = re.compile(r"(?<![\w.])([+\-−]?\d[\d,]*(?:\.\d+)?)(\s?%| points)?")
+NUMBER = re.compile(r"(?<![\w.])([+\-\u2212]?\d[\d,]*(?:\.\d+)?)(\s?%| points)?")
 
 
 class _Text(HTMLParser):
@@ -74,8 +74,26 @@ class Page:
 def read_page(html: str) -> Page:
     parser = _Text()
     parser.feed(html)
-    prose = "".join(parser.parts).replace("\xa0", " ").replace("−", "-")
+    prose = "".join(parser.parts).replace("\xa0", " ").replace("\u2212", "-")
     return Page(prose, sorted(set(parser.alts)), " ".join(parser.tables))
+
+
+FAMILY_AND_FARE_GROUPS = (
+    "passengers travelling alone",
+    "families of two to four",
+    "families of five or more",
+    "passengers who paid more than the median fare",
+    "the others",
+)
+
+
+def hanley_mcneil(auc: float, positives: int, negatives: int) -> float:
+    """The standard error of a ROC AUC (Hanley and McNeil, 1982)."""
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    variance = (
+        auc * (1 - auc) + (positives - 1) * (q1 - auc**2) + (negatives - 1) * (q2 - auc**2)
+    ) / (positives * negatives)
+    return math.sqrt(variance)
 
 
 def rate(frame: pd.DataFrame) -> float:
@@ -196,12 +214,7 @@ def audit_model_claims(text: str, metrics: dict, train: pd.DataFrame, audit: Aud
     if "wrongly predicts survival clearly more often" in text:
         audit.check(not balanced and fp > fn, f"errors {fn} missed, {fp} false alarms")
     auc = summary["validation"]["roc_auc"]
-    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
-    positives, negatives = fn + tp, tn + fp
-    variance = (
-        auc * (1 - auc) + (positives - 1) * (q1 - auc**2) + (negatives - 1) * (q2 - auc**2)
-    ) / (positives * negatives)
-    beats_chance = auc - 1.96 * math.sqrt(variance) > 0.5
+    beats_chance = auc - 1.96 * hanley_mcneil(auc, fn + tp, tn + fp) > 0.5
     if "clearly better than the 0.5 of chance" in text:
         audit.check(beats_chance, f"AUC {auc} not clearly above chance")
     if "not clearly better than the 0.5 of chance" in text:
@@ -287,11 +300,10 @@ def known_values(
         rate(known_age[known_age["Age"] < child_age]),
         rate(known_age[known_age["Age"] >= child_age]),
     ]
-    values += list(train.isna().mean()) + [train["Fare"].median(), int(train["Age"].isna().sum())]
+    values += [*train.isna().mean(), train["Fare"].median(), int(train["Age"].isna().sum())]
     columns = ["Pclass", "Age", "SibSp", "Parch", "Fare", "family_size", "Survived"]
     values += list(frame[columns].astype(float).corr().to_numpy().ravel())
-    for name in ("passengers travelling alone", "families of two to four", "families of five or more",
-                 "passengers who paid more than the median fare", "the others"):  # fmt: skip
+    for name in FAMILY_AND_FARE_GROUPS:
         rows = group_rows(train, name)
         values += [rate(rows), len(rows)]
     nested = summary.get("nested_cross_validation")
@@ -305,16 +317,13 @@ def known_values(
     values += [error, noise, half, 2 * half, estimate["mean"] - half, estimate["mean"] + half]
     values += [summary["cross_validation"]["accuracy"]["mean"] - estimate["mean"]]
     auc = summary["validation"]["roc_auc"]
-    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
-    positives, negatives = fn + tp, tn + fp
-    values.append(math.sqrt((auc * (1 - auc) + (positives - 1) * (q1 - auc**2)
-                             + (negatives - 1) * (q2 - auc**2)) / (positives * negatives)))  # fmt: skip
+    values.append(hanley_mcneil(auc, fn + tp, tn + fp))
     return values
 
 
 def _shown(token: str) -> tuple[float, int]:
     digits = token.split(".")[1] if "." in token else ""
-    return float(token.replace(",", "").replace("−", "-")), len(digits)
+    return float(token.replace(",", "").replace("\u2212", "-")), len(digits)
 
 
 def audit_numbers(page: Page, values: list[float], audit: Audit) -> None:

@@ -95,8 +95,7 @@ def model(
 
 def test_gain_sentence_follows_the_verdict():
     assert narrative.gain_sentence(model(0.05)).startswith(
-        "The model is clearly more accurate than the best one-line rule (gender rule):"
-        " +5.0 points"
+        "The model is clearly more accurate than the best one-line rule (gender rule): +5.0 points"
     )
     assert narrative.gain_sentence(model(-0.05)).startswith("The model is clearly less accurate")
     assert narrative.gain_sentence(model(0.001)).startswith("There is no clear difference")
