@@ -209,3 +209,12 @@ def test_quarto_renders_the_opposite_report_truthfully(tmp_path, opposite_data):
     )
     assert_true_to_its_data(report)
     assert "Women survived less often than men" in read_page(report.html).text
+
+
+@pytest.mark.slow
+def test_the_audit_catches_a_report_that_describes_other_data(kaggle, reversed_report):
+    audit = audit_report(kaggle.html, kaggle.metrics, reversed_report.train, test_rows=418)
+    wrong = "\n".join(audit.problems)
+    assert "Women survived more often than men" in wrong
+    assert "The better the ticket class, the higher" in wrong
+    assert "matches nothing" in wrong  # Kaggle's rates are not the opposite list's
