@@ -81,7 +81,7 @@ PROSE = "re-render after a prose-only edit"
 PARAMETER = "re-render after a parameter change"
 ONE_CORE = "titanic render --to html, model.n_jobs=1"
 CORE = (PLAIN, COLD, PROSE, PARAMETER, ONE_CORE, "quarto render report.qmd --to html")
-PROSE_EDITS = ("about a third of the people aboard", "roughly a third of the people aboard")
+PROSE_EDITS = ("most of the people aboard died", "most of those aboard died")
 
 
 ALL_CORES = [str(BIN / "titanic"), "render", "--to", "html", "-P", "model.n_jobs=-1"]

@@ -23,6 +23,7 @@ from titanic.io.memo import CACHE_DIRNAME
 from titanic.project import Project
 from titanic.report import html as report_html
 from titanic.report import render
+from titanic.report.figures import parse_figure_markdown
 from titanic.report.html import export_html, prepare_for_html
 from titanic.report.qmd import qmd_to_notebook, split_options
 from titanic.report.quarto import typeset_quarto
@@ -39,7 +40,9 @@ runner = CliRunner()
 
 
 def figure_labels(text: str) -> list[str]:
-    return re.findall(r"^#\| label: (fig-[\w-]+)$", text, flags=re.MULTILINE)
+    """The figures of a report: labelled cells, and figures with computed captions."""
+    labelled = re.findall(r"^#\| label: (fig-[\w-]+)$", text, flags=re.MULTILINE)
+    return labelled + re.findall(r'^show\.figure\([^\n]*"(fig-[\w-]+)"', text, flags=re.MULTILINE)
 
 
 def parameters_cells(notebook) -> list[int]:
@@ -311,7 +314,7 @@ def test_the_nested_estimate_reaches_the_report(rendered):
     assert nested["n_estimators"] == 5 and len(nested["folds"]) == 2
     html = result.html.read_text(encoding="utf-8")
     expected = nested["accuracy"]["mean"]
-    assert f"<strong>Accuracy to expect on new passengers: {expected:.1%}</strong>" in html
+    assert f"<strong>Accuracy to expect on 418 new passengers: {expected:.1%}, between" in html
 
 
 @pytest.mark.slow
@@ -353,12 +356,15 @@ def test_no_thread_of_the_render_imports_beside_papermill(project, monkeypatch):
 def test_the_figures_saved_beside_the_report_are_those_it_shows(rendered):
     _, result = rendered
     notebook = nbformat.read(result.notebook, as_version=4)
-    shown = {
-        split_options(cell.source)[0].get("label"): base64.b64decode(output.data["image/png"])
+    figures_shown = [
+        parse_figure_markdown(output.data["text/markdown"])
         for cell in notebook.cells
         if cell.cell_type == "code"
         for output in cell.get("outputs", [])
-        if "image/png" in output.get("data", {})
+        if "text/markdown" in output.get("data", {})
+    ]
+    shown = {
+        figure.label: base64.b64decode(figure.png_base64) for figure in figures_shown if figure
     }
     figures = result.metrics.parent / "figures"
     for label, name in [
@@ -459,7 +465,8 @@ def assert_same_report(quarto: RenderResult, nbconvert: RenderResult) -> None:
         assert copy.read_bytes() == figure.read_bytes()
     anchors, links = cross_references(quarto.html)
     assert (anchors, links) == cross_references(nbconvert.html)
-    labels = re.findall(r"^#\| label: ((?:fig|tbl)-[\w-]+)$", REPORT.read_text(), re.MULTILINE)
+    report = REPORT.read_text()
+    labels = re.findall(r"^#\| label: (tbl-[\w-]+)$", report, re.MULTILINE) + figure_labels(report)
     assert sorted(anchors) == sorted(labels)  # every figure and table of report.qmd, numbered
     assert ("fig-sex", "Figure 1") in links and len(links) >= 15
 

@@ -45,34 +45,38 @@ FEATURE_REGISTRY: tuple[FeatureGroupInfo, ...] = (
         ("Name",),
         "title (Mr, Mrs, Miss, Master; titles seen fewer than `rare_title_min_count` times"
         " become Rare)",
-        'carries sex, age and status at once: "Master" marks boys',
+        'may carry sex, age and status at once: "Master" marks boys',
     ),
-    FeatureGroupInfo("sex", ("Sex",), "male", "the strongest single predictor"),
-    FeatureGroupInfo("pclass", ("Pclass",), "class 1-3", "wealth, and cabins nearer the boats"),
+    FeatureGroupInfo(
+        "sex", ("Sex",), "male", '"women and children first" was the rule of the evacuation'
+    ),
+    FeatureGroupInfo(
+        "pclass", ("Pclass",), "class 1-3", "may stand for wealth, and cabins nearer the boats"
+    ),
     FeatureGroupInfo(
         "age",
         ("Age",),
         "age, median-imputed, plus a was-missing indicator",
-        "children first; a missing age is itself informative",
+        "children first; a missing age may itself carry information",
     ),
-    FeatureGroupInfo("fare", ("Fare",), "fare, median-imputed", "wealth, beyond the class"),
+    FeatureGroupInfo("fare", ("Fare",), "fare, median-imputed", "may add wealth beyond the class"),
     FeatureGroupInfo(
         "family",
         ("SibSp", "Parch"),
         "both counts, family size, travels alone",
-        "families stayed together in the evacuation",
+        "families may have stayed together in the evacuation",
     ),
     FeatureGroupInfo(
         "port",
         ("Embarked",),
         "port (most frequent when missing), one-hot",
-        "differences in class mix between ports",
+        "ports may differ in their mix of classes",
     ),
     FeatureGroupInfo(
         "cabin",
         ("Cabin",),
         "deck letter (U when unknown), rare decks grouped",
-        "a known cabin goes with first class",
+        "a known cabin may go with first class",
     ),
     FeatureGroupInfo(
         "ticket",
@@ -86,7 +90,7 @@ FEATURE_REGISTRY: tuple[FeatureGroupInfo, ...] = (
         "survival rate of the other labelled passengers on the same ticket (else the same"
         " surname and fare), learned from training labels, never the passenger's own;"
         " whether there is one",
-        "companions largely shared a fate",
+        "companions may have shared a fate",
     ),
 )
 FEATURE_GROUPS = tuple(group.name for group in FEATURE_REGISTRY)

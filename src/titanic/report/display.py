@@ -268,7 +268,7 @@ def feature_groups_table(settings: Settings) -> Markdown:
             "group": group.name,
             "reads": ", ".join(group.columns),
             "feature(s)": group.features.replace("`", ""),
-            "why": group.why,
+            "why it may help": group.why,
             "used": "yes" if group.name in settings.features.include else "no",
         }
         for group in FEATURE_REGISTRY
@@ -466,12 +466,14 @@ def report_words(title: str, settings: Settings, dataset: Dataset, analysis: Ana
     data = data_findings(dataset.train, len(dataset.test), settings.evaluation.child_age)
     model = model_findings(
         analysis.summary(),
-        int(analysis.split.y_train.value_counts().idxmax()),
+        int(analysis.split.y_train.mode().iloc[0]),
         len(dataset.test),
         tuning_overlap(settings.model.model_dump(), train_sha256),
     )
     headline, patterns = narrative.summary_points(data, model, dataset.source)
-    fold_means = accuracy_per_fold(analysis).mean().to_dict()
+    fold_means = {
+        str(name): float(mean) for name, mean in accuracy_per_fold(analysis).mean().items()
+    }
     _, negligible = narrative.importance_sentences(model)
     return Words(
         data=data,
