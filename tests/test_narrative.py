@@ -68,7 +68,7 @@ def test_missing_sentence_lists_columns_largest_first():
     sentence = narrative.missing_sentence({"Cabin": 0.771, "Age": 0.199})
     assert sentence == (
         "Values are missing in 2 column(s): the cabin for 77.1% and the age for 19.9% of the"
-        " passengers."
+        " passengers. The model has to cope with these gaps."
     )
     assert narrative.missing_sentence({}) == "No column of the training file has missing values."
 

@@ -107,7 +107,10 @@ def missing_sentence(missing: dict[str, float] | None) -> str:
         return "No column of the training file has missing values."
     parts = [f"{column_name(name)} for {percent(share)}" for name, share in missing.items()]
     listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
-    return f"Values are missing in {len(parts)} column(s): {listed} of the passengers."
+    return (
+        f"Values are missing in {len(parts)} column(s): {listed} of the passengers. The model"
+        " has to cope with these gaps."
+    )
 
 
 def correlation_sentence(survival: Correlation, pair: Correlation) -> str:
