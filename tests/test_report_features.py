@@ -47,7 +47,7 @@ figure = Figure(figsize=(3, 2))
 figure.add_subplot().bar(["men", "women"], [0.19, 0.74])
 png = io.BytesIO()
 figure.savefig(png, format="png")
-Path(output_dir, "metrics.json").write_text("{}", encoding="utf-8")
+_ = Path(output_dir, "metrics.json").write_text("{}", encoding="utf-8")
 ```
 
 The share is `{python} share`; `{python} verdict` (@fig-survival, @tbl-counts).

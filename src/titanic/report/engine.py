@@ -85,7 +85,9 @@ class InlineExpressionClient(PapermillNotebookClient):
         requested = {str(index): expression for index, (_, expression) in enumerate(found)}
         message_id = await ensure_async(self.kc.execute("", user_expressions=requested))
         reply = await self.async_wait_for_reply(message_id, cell)
-        content = reply["content"] if reply else {"ename": "Timeout", "evalue": "no reply"}
+        content: dict[str, Any] = (
+            reply["content"] if reply else {"ename": "Timeout", "evalue": "no reply"}
+        )
         if content.get("status") != "ok":
             raise failure(0, content)
         results = []

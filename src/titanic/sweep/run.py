@@ -61,6 +61,7 @@ WORKER_MODULES = (
     "titanic.sweep.run",
     "titanic.report.render",
     "papermill",
+    "titanic.report.engine",
     "titanic.report.html",
     "ipykernel.kernelapp",
     "titanic.analysis",
