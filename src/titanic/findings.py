@@ -174,7 +174,7 @@ def correlations(frame: pd.DataFrame) -> tuple[Correlation, Correlation]:
 
 
 @dataclass(frozen=True)
-class DataFindings:
+class DataFindings:  # pylint: disable=too-many-instance-attributes  # one per finding
     """The descriptive findings of the labelled passengers."""
 
     overall: GroupRate
@@ -443,7 +443,7 @@ def tuning_overlap(
 
 
 @dataclass(frozen=True)
-class ModelFindings:
+class ModelFindings:  # pylint: disable=too-many-instance-attributes  # one per finding
     """The model's scores, judged against chance, the rules and the noise."""
 
     accuracy: float
