@@ -124,8 +124,9 @@ def write_outputs(output: Path, edition: str, variants: list[str], summary: bool
         (variants_folder / ".figures-cache.json").write_text("{}")
 
 
-def links_of(content: bytes) -> list[str]:
-    return HREF.findall(content.decode("utf-8", "replace"))
+def links_of(content: bytes | str) -> list[str]:
+    text = content if isinstance(content, str) else content.decode("utf-8", "replace")
+    return HREF.findall(text)
 
 
 def read_site(fetch: Callable[[str], bytes | None]) -> dict[str, bytes]:

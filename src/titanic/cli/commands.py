@@ -209,11 +209,12 @@ def _say_removed(folder: Path, removed: Sequence[str]) -> None:
         )
 
 
-def _write_landing(folder: Path) -> None:
+def _write_landing(folder: Path, root: Path) -> None:
     """Write the site's landing page into the output folder and say where it is."""
+    from titanic.provenance import git_state
     from titanic.site.landing import write_landing
 
-    landing = write_landing(folder)
+    landing = write_landing(folder, git_state(root))
     if landing is not None:
         stdout.print(f"Landing page (the site's root): {landing}", highlight=False)
 
@@ -332,7 +333,7 @@ def render(
         if path is not None:
             stdout.print(f"  {path}", highlight=False)
     _say_removed(result.html.parent, result.removed)
-    _write_landing(result.html.parent)
+    _write_landing(result.html.parent, request.project.root)
 
 
 @app.command()
@@ -390,11 +391,12 @@ def sweep(
         force=force,
         only=tuple(only or ()),
     )
+    project = current_project()
     with _sweep_executor(jobs, cluster, scheduler, dashboard) as executor:
-        result = run_sweep(current_project(), options, executor, SweepProgress(stderr))
+        result = run_sweep(project, options, executor, SweepProgress(stderr))
     stdout.print(sweep_table(result))
     stdout.print(f"Comparison page: {result.index}", highlight=False)
-    _write_landing(result.folder.parent)
+    _write_landing(result.folder.parent, project.root)
     failed = [outcome.variant.name for outcome in result.with_status("failed")]
     if failed:
         raise SweepError(
@@ -463,10 +465,14 @@ def publish(
     resolved parameters and models are not published (models only with --include-models).
     """
     from titanic.io.publishing import publish_site
+    from titanic.provenance import git_state
 
     project = current_project()
     settings = settings_from(project, params, overrides)
-    result = publish_site(project.resolve(settings.output_dir), to, settings.data, include_models)
+    result = publish_site(
+        project.resolve(settings.output_dir), to, settings.data, include_models,
+        git_state(project.root),
+    )  # fmt: skip
     for file in result.files:
         stdout.print(
             f"{file.sha256}  {file.size:>9,}  {file.content_type:<26}  {file.name}",

@@ -44,6 +44,7 @@ from titanic.io.atomic import write_bytes
 from titanic.io.checksums import sha256_hex
 from titanic.io.locations import Location, remote_errors, resolve_location
 from titanic.io.output_sets import MANIFEST, new_run_id
+from titanic.provenance import GitState
 from titanic.site.contents import LANDING, VARIANTS_DIRNAME, SiteFile, site_files
 from titanic.site.landing import landing_page
 from titanic.site.navigation import with_navigation
@@ -295,7 +296,7 @@ def open_destination(destination: str, data: DataSettings, folder: Path) -> Dest
     return target
 
 
-def assemble(files: Sequence[SiteFile]) -> dict[str, bytes]:
+def assemble(files: Sequence[SiteFile], git: GitState | None = None) -> dict[str, bytes]:
     """Return the site's files by name: the landing page first, the pages with their links bar."""
     names = {file.name for file in files} | {LANDING}
     contents: dict[str, bytes] = {}
@@ -310,7 +311,7 @@ def assemble(files: Sequence[SiteFile]) -> dict[str, bytes]:
             content = with_navigation(file.name, content, names)
         contents[file.name] = content
 
-    return {LANDING: landing_page(contents.get, names).encode(), **contents}
+    return {LANDING: landing_page(contents.get, names, git=git).encode(), **contents}
 
 
 def _version_manifest(version: str, published: Sequence[PublishedFile]) -> dict[str, Any]:
@@ -369,7 +370,11 @@ def _prune(target: Destination, keep: set[str]) -> list[str]:
 
 
 def publish_site(
-    folder: Path, destination: str, data: DataSettings, include_models: bool = False
+    folder: Path,
+    destination: str,
+    data: DataSettings,
+    include_models: bool = False,
+    git: GitState | None = None,
 ) -> PublishResult:
     """Publish the site an output folder holds to a folder or an S3 prefix, all or nothing.
 
@@ -384,6 +389,8 @@ def publish_site(
         the environment, as for ``titanic data push``.
     include_models : bool
         Publish each set's ``model.joblib`` too.
+    git : GitState, optional
+        The checkout publishing, which the landing page names.
 
     Returns
     -------
@@ -397,7 +404,7 @@ def publish_site(
     PublishError
         When a write fails: readers still see the earlier site, complete.
     """
-    contents = assemble(site_files(folder, include_models))
+    contents = assemble(site_files(folder, include_models), git)
     target = open_destination(destination, data, folder)
     with target.failing_as("reading the published site", POINTER):
         previous = pointed_version(target.read(POINTER))

@@ -25,7 +25,7 @@ import markupsafe
 from titanic.io.atomic import write_text
 from titanic.io.output_sets import read_manifest
 from titanic.metrics import FLAT_METRIC_NAMES
-from titanic.provenance import utc_timestamp
+from titanic.provenance import GitState, utc_timestamp
 from titanic.site.contents import (
     COMPARISON,
     COMPARISON_TABLE,
@@ -116,6 +116,15 @@ def _data_provenance(summary: Mapping[str, Any] | None, metrics: Any) -> dict[st
     return {"source": data.get("source", ""), "files": files}
 
 
+def _recorded_git(metrics: Any) -> GitState:
+    """Return the git state metrics.json records (no commit when it records none)."""
+    provenance = metrics.get("provenance") if isinstance(metrics, dict) else None
+    git = provenance.get("git") if isinstance(provenance, dict) else None
+    if not isinstance(git, dict):
+        return {"commit": None, "dirty": None}
+    return {"commit": git.get("commit"), "dirty": git.get("dirty")}
+
+
 def _number(value: str | None, spread: str | None = None) -> str:
     try:
         shown = f"{float(value or ''):.3f}"
@@ -161,7 +170,12 @@ def _variants(read: Reader, site: Collection[str]) -> tuple[list[str], list[Vari
     return keys, links
 
 
-def landing_page(read: Reader, site: Collection[str], built_at: str | None = None) -> str:
+def landing_page(
+    read: Reader,
+    site: Collection[str],
+    built_at: str | None = None,
+    git: GitState | None = None,
+) -> str:
     """Return the landing page of a site.
 
     Parameters
@@ -172,6 +186,8 @@ def landing_page(read: Reader, site: Collection[str], built_at: str | None = Non
         The names the site holds: the page links to these only.
     built_at : str, optional
         When the page is built (default: now, UTC).
+    git : GitState, optional
+        The checkout the page is built from; without a commit, the one metrics.json records.
 
     Returns
     -------
@@ -180,9 +196,9 @@ def landing_page(read: Reader, site: Collection[str], built_at: str | None = Non
     """
     summary = _read_json(read, SUMMARY, parse_summary) if SUMMARY in site else None
     metrics = _read_json(read, METRICS, json.loads) if METRICS in site else None
-    provenance = metrics.get("provenance", {}) if isinstance(metrics, dict) else {}
-    git = provenance.get("git", {}) if isinstance(provenance, dict) else {}
-    commit = git.get("commit") if isinstance(git, dict) else None
+    if git is None or not git.get("commit"):
+        git = _recorded_git(metrics)
+    commit = git.get("commit")
     keys, variants = _variants(read, site)
     command = "make sweep" if variants else "make report"
     links = {
@@ -204,7 +220,7 @@ def landing_page(read: Reader, site: Collection[str], built_at: str | None = Non
             data=_data_provenance(summary, metrics),
             reproduce=f"git checkout {commit} && {command}" if commit else command,
             commit=commit,
-            dirty=bool(git.get("dirty")) if isinstance(git, dict) else False,
+            dirty=bool(git.get("dirty")),
             built_at=built_at or utc_timestamp(),
         )
     )
@@ -222,8 +238,10 @@ def folder_reader(folder: Path) -> Reader:
     return read
 
 
-def write_landing(folder: Path) -> Path | None:
+def write_landing(folder: Path, git: GitState | None = None) -> Path | None:
     """Write ``folder/index.html``, the landing page of the site ``folder`` holds, atomically.
+
+    ``git`` is the checkout it is built from (see :func:`landing_page`).
 
     Returns
     -------
@@ -240,4 +258,4 @@ def write_landing(folder: Path) -> Path | None:
         logger.info("%s: no HTML report: no landing page", folder)
         return None
     names = {file.name for file in site_files(folder)} | {LANDING}
-    return write_text(folder / LANDING, landing_page(folder_reader(folder), names))
+    return write_text(folder / LANDING, landing_page(folder_reader(folder), names, git=git))
