@@ -209,12 +209,12 @@ def _say_removed(folder: Path, removed: Sequence[str]) -> None:
         )
 
 
-def _write_landing(folder: Path, root: Path) -> None:
+def _write_landing(folder: Path) -> None:
     """Write the site's landing page into the output folder and say where it is."""
     from titanic.provenance import git_state
     from titanic.site.landing import write_landing
 
-    landing = write_landing(folder, git_state(root))
+    landing = write_landing(folder, git_state(current_project().root))
     if landing is not None:
         stdout.print(f"Landing page (the site's root): {landing}", highlight=False)
 
@@ -333,7 +333,7 @@ def render(
         if path is not None:
             stdout.print(f"  {path}", highlight=False)
     _say_removed(result.html.parent, result.removed)
-    _write_landing(result.html.parent, request.project.root)
+    _write_landing(result.html.parent)
 
 
 @app.command()
@@ -391,12 +391,11 @@ def sweep(
         force=force,
         only=tuple(only or ()),
     )
-    project = current_project()
     with _sweep_executor(jobs, cluster, scheduler, dashboard) as executor:
-        result = run_sweep(project, options, executor, SweepProgress(stderr))
+        result = run_sweep(current_project(), options, executor, SweepProgress(stderr))
     stdout.print(sweep_table(result))
     stdout.print(f"Comparison page: {result.index}", highlight=False)
-    _write_landing(result.folder.parent, project.root)
+    _write_landing(result.folder.parent)
     failed = [outcome.variant.name for outcome in result.with_status("failed")]
     if failed:
         raise SweepError(
