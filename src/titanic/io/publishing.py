@@ -104,6 +104,8 @@ def pointer_page(version: str) -> bytes:
     target = f"{VERSIONS_DIRNAME}/{version}/{LANDING}"
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
+        # An empty icon: without one a browser asks the server's root for /favicon.ico.
+        '<link rel="icon" href="data:,">\n'
         f'<meta name="titanic-site-version" content="{version}">\n'
         f'<meta http-equiv="refresh" content="0; url={target}">\n'
         "<title>Titanic survival analysis</title></head>\n"

@@ -23,6 +23,11 @@ NAV_STYLE = (
 )
 LINK_STYLE = "color:#fff"
 BODY_TAG = re.compile(rb"<body\b[^>]*>", re.IGNORECASE)
+HEAD_TAG = re.compile(rb"<head\b[^>]*>", re.IGNORECASE)
+ICON_LINK = re.compile(rb"<link\b[^>]*\brel=[\"']?(?:shortcut )?icon\b", re.IGNORECASE)
+# An empty icon: a page without one makes the browser ask the server's root for /favicon.ico,
+# outside the site when it lives under a prefix (S3, GitHub Pages' project sites).
+EMPTY_ICON = b'<link rel="icon" href="data:,">'
 
 
 def _targets(page: str) -> list[tuple[str, str]]:
@@ -56,7 +61,7 @@ def navigation_bar(page: str, site: Collection[str]) -> str:
 
 
 def with_navigation(page: str, content: bytes, site: Collection[str]) -> bytes:
-    """Return an HTML page with the site's bar at the top of its body.
+    """Return an HTML page with the site's bar at the top of its body (and an empty icon).
 
     Raises
     ------
@@ -67,4 +72,12 @@ def with_navigation(page: str, content: bytes, site: Collection[str]) -> bytes:
     if found is None:
         raise OutputError(f"{page}: no <body> tag: not an HTML page the site can link", path=page)
     links = navigation_bar(page, site).encode()
-    return content[: found.end()] + links + content[found.end() :]
+    return _with_icon(content[: found.end()] + links + content[found.end() :])
+
+
+def _with_icon(content: bytes) -> bytes:
+    """Give a page without an icon the empty one, so that it asks for no /favicon.ico."""
+    head = HEAD_TAG.search(content)
+    if head is None or ICON_LINK.search(content):
+        return content
+    return content[: head.end()] + EMPTY_ICON + content[head.end() :]
