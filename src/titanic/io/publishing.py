@@ -56,6 +56,9 @@ VERSIONS_DIRNAME = "versions"
 VERSION_MANIFEST = "site.json"
 VERSION_PATTERN = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
 POINTER_META = re.compile(rb'<meta name="titanic-site-version" content="([^"]+)">')
+UNSURE_POINTER = (
+    "readers see the earlier site or the new one, each complete; publish again to be sure"
+)
 IMMUTABLE = "public, max-age=31536000, immutable"
 NO_CACHE = "no-cache"
 CONTENT_TYPES = {
@@ -161,14 +164,15 @@ class Destination(ABC):
         return f"{self.display.rstrip('/')}/{name}"
 
     @contextmanager
-    def failing_as(self, doing: str, name: str) -> Iterator[None]:
+    def failing_as(
+        self, doing: str, name: str, outcome: str = "the published site is unchanged"
+    ) -> Iterator[None]:
         """Turn a transport or filesystem error of the block into one :class:`PublishError`."""
         try:
             yield
         except remote_errors() as err:
             raise PublishError(
-                f"{doing} failed: {self.url_of(name)}: {_cause(err)}; the published site is"
-                " unchanged",
+                f"{doing} failed: {self.url_of(name)}: {_cause(err)}; {outcome}",
                 self.display,
             ) from err
 
@@ -426,7 +430,8 @@ def publish_site(
             (json.dumps(_version_manifest(version, published), indent=2) + "\n").encode(),
             IMMUTABLE,
         )
-    with target.failing_as("upload", POINTER):
+    # The server may have stored the pointer before the answer was lost: either site, complete.
+    with target.failing_as("upload", POINTER, UNSURE_POINTER):
         target.write(POINTER, pointer_page(version), NO_CACHE)
     pruned = _prune(target, {version} if previous is None else {version, previous})
     return PublishResult(
