@@ -309,7 +309,7 @@ def test_a_flat_site_published_before_versions_is_removed_after_the_switch(
         filesystem.pipe_file(f"{bucket}/site/{name}", content)
     filesystem.pipe_file(
         f"{bucket}/site/manifest.json",
-        b'{"files": {"report.html": {}, "metrics.json": {}}}',
+        b'{"files": {"report.html": {}, "metrics.json": {}, "index.html": {}}}',
     )
     result = publish("--to", f"s3://{bucket}/site", "-P", f"data.endpoint_url={moto_endpoint}")
     assert result.exit_code == 0, result.output

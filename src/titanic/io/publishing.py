@@ -54,6 +54,8 @@ logger = logging.getLogger(__name__)
 POINTER = "index.html"
 VERSIONS_DIRNAME = "versions"
 VERSION_MANIFEST = "site.json"
+# What a flat site's manifest may not take with it: the pointer and the versions.
+OURS = (POINTER, VERSIONS_DIRNAME)
 VERSION_PATTERN = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
 POINTER_META = re.compile(rb'<meta name="titanic-site-version" content="([^"]+)">')
 UNSURE_POINTER = (
@@ -348,7 +350,8 @@ def _stale(target: Destination, keep: set[str]) -> list[str]:
             listed = json.loads(manifest).get("files", {})
         except (ValueError, AttributeError):
             listed = {}
-        stale += [MANIFEST, *(str(name) for name in listed), VARIANTS_DIRNAME]
+        flat = [str(name) for name in listed if str(name).split("/")[0] not in OURS]
+        stale += [MANIFEST, *flat, VARIANTS_DIRNAME]
     return stale
 
 
