@@ -350,7 +350,7 @@ def _stale(target: Destination, keep: set[str]) -> list[str]:
             listed = json.loads(manifest).get("files", {})
         except (ValueError, AttributeError):
             listed = {}
-        flat = [str(name) for name in listed if str(name).split("/")[0] not in OURS]
+        flat = [str(name) for name in listed if str(name).split("/", 1)[0] not in OURS]
         stale += [MANIFEST, *flat, VARIANTS_DIRNAME]
     return stale
 
