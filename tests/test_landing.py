@@ -36,7 +36,7 @@ def test_the_page_states_the_summary_of_the_run(project):
     assert SUMMARY["title"] in text and SUMMARY["question"] in text
     assert "Women survived far more often than men: <strong>74 %</strong> against" in page
     assert "82.2 % (95 % interval 79.0 % to 85.3 %)" in text
-    assert "Estimated by nested cross-validation over 891 passengers." in text
+    assert "For a new sample of 891 passengers: estimated by nested cross-validation" in text
     for finding in SUMMARY["findings"]:
         assert text_of(markdown(finding)) in text
     assert "7d118fef8b6ccf7f81111877bc388536f7b1e498a655e3d649d19aaa010e9f6f" in text
