@@ -52,19 +52,27 @@ def test_every_parallel_loop_gets_n_jobs_and_runs_on_threads(monkeypatch):
 
         def spy(*args, **kwargs):
             backend = type(get_active_backend()[0]).__name__
-            seen[name] = (kwargs.get("n_jobs", 1), backend)
+            seen[f"{module.__name__.rsplit('.', 1)[-1]}.{name}"] = (
+                kwargs.get("n_jobs", 1),
+                backend,
+            )
             return real(*args, **kwargs)
 
         monkeypatch.setattr(module, name, spy)
 
     spy_on(evaluate, "cross_validate")
-    spy_on(evaluate, "permutation_importance")
+    spy_on(evaluate, "Parallel")  # permutation importance: the shuffled columns
     spy_on(baselines, "cross_val_score")
-    spy_on(selection, "GridSearchCV")
+    spy_on(selection, "Parallel")  # nested cross-validation: the outer folds
     settings = settings_with(2)
     result = analysis_module.run_analysis(settings, load_dataset(settings.data))
     assert result.model.named_steps["classifier"].n_jobs == 2
     assert seen == dict.fromkeys(
-        ("cross_validate", "permutation_importance", "cross_val_score", "GridSearchCV"),
+        (
+            "evaluate.cross_validate",
+            "evaluate.Parallel",
+            "baselines.cross_val_score",
+            "selection.Parallel",
+        ),
         (2, "ThreadingBackend"),
     )

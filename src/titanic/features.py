@@ -211,12 +211,8 @@ class GroupSurvival(TransformerMixin, BaseEstimator):
         frame = _as_frame(self, X, reset=True)
         labels = pd.Series(np.asarray(y, dtype=float), index=frame.index)
         tickets, families = self._keys(frame)
-        self.ticket_stats_ = {
-            key: (float(group.sum()), int(group.size)) for key, group in labels.groupby(tickets)
-        }
-        self.family_stats_ = {
-            key: (float(group.sum()), int(group.size)) for key, group in labels.groupby(families)
-        }
+        self.ticket_stats_ = _survivors_and_rows(labels, tickets)
+        self.family_stats_ = _survivors_and_rows(labels, families)
         return self
 
     def _encode(self, frame: pd.DataFrame, own: np.ndarray | None) -> np.ndarray:
@@ -250,6 +246,17 @@ class GroupSurvival(TransformerMixin, BaseEstimator):
         """Return ``["group_survival", "group_known"]``."""
         del input_features
         return np.asarray(["group_survival", "group_known"], dtype=object)
+
+
+def _survivors_and_rows(labels: pd.Series, keys: pd.Series) -> dict:
+    """Return, per group key (missing keys left out), its survivors (float) and rows (int)."""
+    counts = labels.groupby(keys).agg(["sum", "size"])
+    return {
+        key: (float(survivors), int(rows))
+        for key, survivors, rows in zip(
+            counts.index, counts["sum"].tolist(), counts["size"].tolist(), strict=True
+        )
+    }
 
 
 def _group_stats(keys: pd.Series, stats: dict) -> tuple[np.ndarray, np.ndarray]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
 from sklearn.metrics import (
     accuracy_score,
     confusion_matrix,
@@ -17,13 +20,14 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import StratifiedKFold, cross_validate
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils import check_random_state
 
 from titanic.features import Branch, fitted_branches
 from titanic.metrics import METRIC_NAMES, MeanStd
 
 CV_SCORERS = METRIC_NAMES
-# Shuffled copies of the held-out rows predicted at once, at most (about 4 MB of features per
+# Shuffled copies of the held-out rows predicted at once, at most (about 24 MB of features per
 # 100,000 rows): large enough that the forest's per-call costs vanish, small enough for memory.
 BATCH_ROWS = 100_000
 
@@ -128,7 +132,19 @@ def permutation_importances(
     Parameters
     ----------
     model : Pipeline
-        Fitted: a ColumnTransformer of feature groups, then a :class:`RandomForest`.
+        Fitted, its features numeric. When it is a ColumnTransformer of feature groups and
+        then a classifier, only the groups reading the shuffled column are transformed again;
+        otherwise every feature step is.
+    features, target : DataFrame, Series
+        The rows to shuffle and their labels.
+    columns : list of str
+        The raw columns to shuffle, one at a time (the model reads these only).
+    repeats : int
+        Shuffles per column.
+    random_state : int
+        The run's seed.
+    n_jobs : int
+        Columns scored at once (-1: every available core).
 
     Returns
     -------
@@ -136,15 +152,15 @@ def permutation_importances(
         ``feature``, ``importance_mean`` and ``importance_std``, most important first.
     """
     rows = features[columns]
-    preprocessor, forest = model[0], model[-1]
-    engineered = preprocessor.transform(rows)
-    names = engineered.columns
-    unshuffled = np.asarray(engineered, dtype=np.float32)  # the forest's own input type
-    baseline = float(accuracy_score(target, forest.predict(engineered)))
+    engineer, branches = _feature_groups(model, rows)
+    classifier = model[-1]
+    engineered = engineer.transform(rows)
+    names = getattr(engineered, "columns", None)
+    unshuffled = np.asarray(engineered, dtype=np.float64)
+    baseline = float(accuracy_score(target, classifier.predict(engineered)))
     # One seed for every column, drawn as scikit-learn draws it: each column's shuffles start
     # from the same state.
     seed = check_random_state(random_state).randint(np.iinfo(np.int32).max + 1)
-    branches = fitted_branches(preprocessor)
 
     def shuffled_scores(column: str) -> list[float]:
         positions = shuffled_positions(len(rows), repeats, seed)
@@ -157,9 +173,10 @@ def permutation_importances(
             copies = _shuffled_copies(rows, column, batch, reading)
             for branch in reading:
                 matrix[:, branch.output] = np.asarray(
-                    branch.transformer.transform(copies[branch.columns]), dtype=np.float32
+                    branch.transformer.transform(copies[branch.columns]), dtype=np.float64
                 )
-            predicted = forest.predict(pd.DataFrame(matrix, columns=names, copy=False))
+            batch_features = matrix if names is None else pd.DataFrame(matrix, columns=names)
+            predicted = classifier.predict(batch_features)
             scores.extend(
                 float(accuracy_score(target, predicted[start : start + len(rows)]))
                 for start in range(0, len(matrix), len(rows))
@@ -178,6 +195,15 @@ def permutation_importances(
     return table.sort_values("importance_mean", ascending=False, kind="stable").reset_index(
         drop=True
     )
+
+
+def _feature_groups(model: Pipeline, rows: pd.DataFrame) -> tuple[Any, list[Branch]]:
+    """Return the model's feature steps and its groups: which columns each reads and writes."""
+    if len(model) == 2 and isinstance(model[0], ColumnTransformer):
+        return model[0], fitted_branches(model[0])
+    engineer = model[:-1] if len(model) > 1 else FunctionTransformer().fit(rows)
+    width = np.asarray(engineer.transform(rows.iloc[:1])).shape[1]
+    return engineer, [Branch(engineer, list(rows.columns), slice(0, width))]
 
 
 def shuffled_positions(rows: int, repeats: int, seed: int) -> list[np.ndarray]:

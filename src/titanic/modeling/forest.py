@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 
@@ -18,6 +19,28 @@ class RandomForest(RandomForestClassifier):
     configuration and the warning filters again for every tree, which cost more than the
     trees' own predictions on a few hundred rows.
     """
+
+    def _validate_estimator(self, default=None) -> None:
+        """Check the tree template, and note once per fit the parameters every tree gets."""
+        super()._validate_estimator(default)
+        self._tree_parameters = {
+            **self.estimator_.get_params(deep=False),
+            **{name: getattr(self, name) for name in self.estimator_params},
+        }
+
+    def _make_estimator(self, append: bool = True, random_state: object = None) -> object:
+        """Return a new tree, as scikit-learn makes it, without reading parameters per tree.
+
+        scikit-learn clones the template and sets its parameters through ``get_params`` for
+        every tree, which reads the tree's signature each time; here the tree is made from the
+        parameters noted once per fit, and gets the same seed, drawn the same way.
+        """
+        tree = type(self.estimator_)(**self._tree_parameters)
+        if random_state is not None:
+            tree.random_state = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+        if append:
+            self.estimators_.append(tree)
+        return tree
 
     def predict_proba(self, X: object) -> np.ndarray:  # noqa: N803 (scikit-learn's name)
         """Return the class probabilities, summed over the trees in order (one thread).
