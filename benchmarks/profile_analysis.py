@@ -3,10 +3,11 @@
 Prints the wall time of each step of :func:`titanic.analysis.run_analysis` (cross-validation,
 final fit, permutation importance, baselines, nested cross-validation), measured as the
 cumulative time of the function that does it, then the functions with the most time of their
-own and the most calls. ``--plain`` times the steps without the profiler's overhead. Parameters as for the CLI (``-P section.key=value``); the data are the
-shipped rows unless ``-P data.source=FOLDER`` says otherwise.
+own and the most calls. ``--plain`` times the steps without the profiler's overhead.
+Parameters as for the CLI (``-P section.key=value``); the data are the shipped rows unless
+``-P data.source=FOLDER`` says otherwise.
 
-    .venv/bin/python benchmarks/profile_analysis.py [-P model.n_estimators=30] [--top 25]
+    .venv/bin/python benchmarks/profile_analysis.py [--plain] [-P model.n_estimators=30]
 """
 
 from __future__ import annotations

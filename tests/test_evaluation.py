@@ -6,8 +6,9 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import StratifiedKFold
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.metrics import accuracy_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from tests.conftest import REPO_ROOT
 from titanic.config import FEATURE_REGISTRY, load_settings
@@ -15,7 +16,7 @@ from titanic.errors import ConfigError
 from titanic.features import GroupSurvival, feature_branches
 from titanic.modeling.baselines import RuleClassifier, baseline_accuracies, baseline_models
 from titanic.modeling.selection import NestedResult, grid_for_pipeline, nested_cross_validation
-from titanic.modeling.train import Split
+from titanic.modeling.train import Split, build_model
 from titanic.schema import split_features_target
 
 GROUP_COLUMNS = ["Name", "Ticket", "Fare"]
@@ -254,3 +255,23 @@ def test_the_rule_predicts_integers_and_reads_an_unreadable_age_as_unknown():
     features = pd.DataFrame({"Sex": ["male", "male", "female"], "Age": ["five", 4, None]})
     predicted = RuleClassifier("women_and_children", child_age=13).fit(features).predict(features)
     assert predicted.dtype == np.int64 and predicted.tolist() == [0, 1, 1]
+
+
+def test_the_shared_nested_search_chooses_and_scores_as_grid_search_cv(passengers):
+    """The feature steps fitted once per inner split give GridSearchCV's numbers exactly."""
+    features, target = split_features_target(pd.concat([passengers] * 3, ignore_index=True))
+    settings = load_settings(REPO_ROOT / "params.yaml", overrides=["model.n_estimators=5"])
+    pipeline = build_model(settings.features, settings.model, random_state=3)
+    grid = {"classifier__max_depth": [1, 3, 6], "classifier__min_samples_leaf": [1, 4]}
+    result = nested_cross_validation(pipeline, grid, features, target, 3, 2, random_state=3)
+    outer = StratifiedKFold(n_splits=3, shuffle=True, random_state=3)
+    inner = StratifiedKFold(n_splits=2, shuffle=True, random_state=3)
+    expected_scores, expected_chosen = [], []
+    for train_index, test_index in outer.split(features, target):
+        search = GridSearchCV(clone(pipeline), grid, cv=inner, scoring="accuracy")
+        search.fit(features.iloc[train_index], target.iloc[train_index])
+        predicted = search.predict(features.iloc[test_index])
+        expected_scores.append(float(accuracy_score(target.iloc[test_index], predicted)))
+        expected_chosen.append(search.best_params_)
+    assert result.scores.tolist() == expected_scores
+    assert result.chosen == expected_chosen

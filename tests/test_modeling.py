@@ -295,3 +295,26 @@ def test_the_forest_predicts_on_one_thread_and_keeps_its_own_n_jobs():
     reference.fit(rows, [0, 1] * 10)
     np.testing.assert_array_equal(forest.predict_proba(rows), reference.predict_proba(rows))
     assert forest.n_jobs == 2
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [{"max_depth": 3}, {"class_weight": "balanced", "max_features": 0.5, "min_samples_leaf": 2}],
+)
+def test_the_forest_grows_scikit_learns_trees_and_its_first_trees_are_a_smaller_forest(
+    parameters,
+):
+    rows = np.random.default_rng(0).normal(size=(120, 4))
+    labels = (rows[:, 0] + rows[:, 1] > 0).astype(int)
+    forest = RandomForest(n_estimators=12, random_state=5, **parameters).fit(rows, labels)
+    reference = RandomForestClassifier(n_estimators=12, random_state=5, **parameters)
+    reference.fit(rows, labels)
+    assert [tree.get_params() for tree in forest.estimators_] == [
+        tree.get_params() for tree in reference.estimators_
+    ]
+    np.testing.assert_array_equal(forest.predict_proba(rows), reference.predict_proba(rows))
+    smaller = RandomForestClassifier(n_estimators=5, random_state=5, **parameters)
+    smaller.fit(rows, labels)
+    np.testing.assert_array_equal(
+        forest.predict_proba_of_trees(rows, 5), smaller.predict_proba(rows)
+    )

@@ -5,6 +5,11 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from titanic.analysis import run_analysis
+from titanic.config import load_settings
+from titanic.dataset import load_dataset
+from titanic.modeling import scale
+from titanic.modeling.evaluate import cross_validation_scores
 from titanic.modeling.scale import (
     DIAGNOSTIC_TRAIN_ROWS,
     IMPORTANCE_ROWS,
@@ -12,8 +17,10 @@ from titanic.modeling.scale import (
     plan_diagnostics,
     sample_rows,
 )
+from titanic.modeling.train import build_model
 
-from .test_analysis import hand_made
+from .conftest import REPO_ROOT
+from .test_analysis import SMALL, hand_made, ticket_rows
 
 
 def test_data_within_the_budget_keep_every_row_for_every_diagnostic():
@@ -67,3 +74,22 @@ def test_metrics_name_the_sample_only_when_one_was_drawn():
     assert "diagnostic_rows" not in hand_made(None).summary()
     beyond = replace(hand_made(None), diagnostic_rows=plan_diagnostics(9_000, 2_500))
     assert beyond.summary()["diagnostic_rows"]["cv_rows"] == 5_000
+
+
+def test_beyond_the_budget_the_diagnostics_use_the_sample_and_the_model_every_row(monkeypatch):
+    monkeypatch.setattr(scale, "DIAGNOSTIC_TRAIN_ROWS", 40)
+    monkeypatch.setattr(scale, "IMPORTANCE_ROWS", 20)
+    settings = load_settings(REPO_ROOT / "params.yaml", overrides=SMALL)
+    dataset = load_dataset(settings.data)
+    dataset = replace(dataset, train=dataset.train.iloc[:100])
+    analysis = run_analysis(settings, dataset)
+    assert len(analysis.split.x_train) == 75 and len(analysis.split.x_validation) == 25
+    assert analysis.diagnostic_rows == DiagnosticRows(75, 25, cv_rows=40, importance_rows=20)
+    sample, labels = sample_rows(analysis.split.x_train, analysis.split.y_train, 40, 7)
+    expected = cross_validation_scores(
+        build_model(settings.features, settings.model, 7), sample, labels, 2, 7
+    )
+    pd.testing.assert_frame_equal(analysis.cv_scores, expected)
+    assert analysis.nested is not None and analysis.nested.scores.size == 2
+    assert ticket_rows(analysis.model) == 75  # the model itself: every training row
+    assert analysis.summary()["diagnostic_rows"]["cv_rows"] == 40
