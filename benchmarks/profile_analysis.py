@@ -25,7 +25,7 @@ from titanic.dataset import load_dataset
 ROOT = Path(__file__).resolve().parents[1]
 # The function whose cumulative time is each step's (module path suffix, function name).
 STEPS = {
-    "cross-validation": ("modeling/evaluate.py", "cross_validation_scores"),
+    "cross-validation": ("modeling/evaluate.py", "cross_validate_model"),
     "final fit": ("modeling/train.py", "fit_model"),
     "permutation importance": ("modeling/evaluate.py", "permutation_importances"),
     "baselines": ("modeling/baselines.py", "baseline_accuracies"),

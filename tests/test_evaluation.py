@@ -15,7 +15,13 @@ from titanic.config import FEATURE_REGISTRY, load_settings
 from titanic.errors import ConfigError
 from titanic.features import GroupSurvival, feature_branches
 from titanic.modeling.baselines import RuleClassifier, baseline_accuracies, baseline_models
-from titanic.modeling.selection import NestedResult, grid_for_pipeline, nested_cross_validation
+from titanic.modeling.evaluate import cross_validate_model
+from titanic.modeling.selection import (
+    NestedResult,
+    _first_trees_of,
+    grid_for_pipeline,
+    nested_cross_validation,
+)
 from titanic.modeling.train import Split, build_model
 from titanic.schema import split_features_target
 
@@ -275,3 +281,24 @@ def test_the_shared_nested_search_chooses_and_scores_as_grid_search_cv(passenger
         expected_chosen.append(search.best_params_)
     assert result.scores.tolist() == expected_scores
     assert result.chosen == expected_chosen
+
+
+def test_cross_validation_models_stand_in_for_a_refit_with_their_own_setting(passengers):
+    features, target = split_features_target(pd.concat([passengers] * 3, ignore_index=True))
+    settings = load_settings(REPO_ROOT / "params.yaml", overrides=["model.max_depth=3"])
+    model = build_model(settings.features, settings.model, random_state=3)
+    smaller = build_model(
+        settings.features, settings.model.model_copy(update={"n_estimators": 7}), random_state=3
+    )
+    grid = {"classifier__max_depth": [1, 3]}
+    folds = cross_validate_model(model, features, target, 3, random_state=3)
+    assert len(folds.models) == 3 and folds.models[0] is not model
+    assert _first_trees_of(folds.models[0], clone(smaller))
+    assert not _first_trees_of(folds.models[0], clone(smaller).set_params(classifier__max_depth=1))
+    more = clone(model).set_params(classifier__n_estimators=model[-1].n_estimators + 1)
+    assert not _first_trees_of(folds.models[0], more)
+    shared = nested_cross_validation(
+        smaller, grid, features, target, 3, 2, 3, fold_models=folds.models
+    )
+    plain = nested_cross_validation(smaller, grid, features, target, 3, 2, 3)
+    assert shared.scores.tolist() == plain.scores.tolist() and shared.chosen == plain.chosen

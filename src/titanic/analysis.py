@@ -7,6 +7,7 @@ are computed once, in one place.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +36,7 @@ from titanic.modeling.baselines import (
 from titanic.modeling.evaluate import (
     classification_metrics,
     confusion,
-    cross_validation_scores,
+    cross_validate_model,
     permutation_importances,
     roc_points,
     summarise_cross_validation,
@@ -197,7 +198,8 @@ def _analyse(settings: Settings, dataset: Dataset) -> Analysis:
         "step 1/%d: cross-validation, %d forests of %d trees on %d rows",
         steps, folds, trees, len(cv_x),
     )  # fmt: skip
-    cv_scores = cross_validation_scores(pipeline, cv_x, cv_y, folds, seed, n_jobs=jobs)
+    cross_validation = cross_validate_model(pipeline, cv_x, cv_y, folds, seed, n_jobs=jobs)
+    cv_scores = cross_validation.scores
     progress.info("step 2/%d: the model, %d trees on %d rows", steps, trees, len(split.x_train))
     model = fit_model(pipeline, split.x_train, split.y_train)
     predictions = predict_survival(model, split.x_validation)
@@ -227,7 +229,9 @@ def _analyse(settings: Settings, dataset: Dataset) -> Analysis:
             steps, folds, settings.selection.inner_folds, len(cv_x),
         )  # fmt: skip
         nested = nested_estimate(
-            settings, Split(cv_x, split.x_validation, cv_y, split.y_validation)
+            settings,
+            Split(cv_x, split.x_validation, cv_y, split.y_validation),
+            cross_validation.models,
         )
     return Analysis(
         split=split,
@@ -244,11 +248,14 @@ def _analyse(settings: Settings, dataset: Dataset) -> Analysis:
     )
 
 
-def nested_estimate(settings: Settings, split: Split) -> NestedResult:
+def nested_estimate(
+    settings: Settings, split: Split, fold_models: Sequence[Pipeline] | None = None
+) -> NestedResult:
     """Nested cross-validation of the model on the training rows, over ``selection.grid``.
 
     The outer folds are the plain cross-validation's; the forests have
-    ``selection.n_estimators`` trees.
+    ``selection.n_estimators`` trees. ``fold_models``: plain cross-validation's models on the
+    same rows, whose first trees stand in for a refit with the model's own setting.
     """
     seed = settings.random_state
     model = settings.model.model_copy(update={"n_estimators": settings.selection.n_estimators})
@@ -267,6 +274,7 @@ def nested_estimate(settings: Settings, split: Split) -> NestedResult:
         settings.selection.inner_folds,
         seed,
         n_jobs=settings.model.n_jobs,
+        fold_models=fold_models,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from sklearn.metrics import (
     roc_auc_score,
     roc_curve,
 )
-from sklearn.model_selection import StratifiedKFold, cross_validate
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils import check_random_state
@@ -73,6 +74,65 @@ def fold_splitter(folds: int, random_state: int) -> StratifiedKFold:
     return StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
 
 
+@dataclass(frozen=True)
+class CrossValidation:
+    """Scores per fold and metric, and each fold's model, fitted on the fold's training part."""
+
+    scores: pd.DataFrame
+    models: list[Pipeline]
+
+
+def cross_validate_model(
+    pipeline: Pipeline,
+    features: pd.DataFrame,
+    target: pd.Series,
+    folds: int,
+    random_state: int,
+    n_jobs: int = 1,
+) -> CrossValidation:
+    """Score a fresh clone of the pipeline on stratified, shuffled folds of the given rows.
+
+    Each fold refits every feature step on its own training part, so no statistic of the
+    held-out fold leaks into it. The scores are scikit-learn's ``cross_validate`` with the
+    scorers :data:`CV_SCORERS`, bit for bit; each fold's rows are transformed and predicted
+    once for all of them. ``n_jobs`` folds run at once (-1: every available core); the scores
+    do not depend on it.
+
+    Returns
+    -------
+    CrossValidation
+        One row of scores per fold (index 1..folds), one column per metric in
+        :data:`CV_SCORERS`, and the fitted fold models (for nested cross-validation).
+    """
+    splitter = fold_splitter(folds, random_state)
+
+    def fit_and_score(train_index: np.ndarray, test_index: np.ndarray) -> tuple:
+        model = clone(pipeline).fit(features.iloc[train_index], target.iloc[train_index])
+        truth = target.iloc[test_index]
+        probabilities = model.predict_proba(features.iloc[test_index])
+        predicted = model.classes_.take(np.argmax(probabilities, axis=1))
+        # The scorers' own calls: default arguments, the positive class's probability.
+        scores = {
+            "accuracy": accuracy_score(truth, predicted),
+            "precision": precision_score(truth, predicted),
+            "recall": recall_score(truth, predicted),
+            "f1": f1_score(truth, predicted),
+            "roc_auc": roc_auc_score(truth, probabilities[:, 1]),
+        }
+        return model, [float(scores[name]) for name in CV_SCORERS]
+
+    fitted = Parallel(n_jobs=n_jobs)(
+        delayed(fit_and_score)(train_index, test_index)
+        for train_index, test_index in splitter.split(features, target)
+    )
+    scores = pd.DataFrame(
+        [row for _, row in fitted],
+        columns=list(CV_SCORERS),
+        index=pd.RangeIndex(1, folds + 1, name="fold"),
+    )
+    return CrossValidation(scores, [model for model, _ in fitted])
+
+
 def cross_validation_scores(
     pipeline: Pipeline,
     features: pd.DataFrame,
@@ -81,24 +141,8 @@ def cross_validation_scores(
     random_state: int,
     n_jobs: int = 1,
 ) -> pd.DataFrame:
-    """Score a fresh clone of the pipeline on stratified, shuffled folds of the given rows.
-
-    Each fold refits every feature step on its own training part, so no statistic of the
-    held-out fold leaks into it. ``n_jobs`` folds run at once (-1: every available core);
-    the scores do not depend on it.
-
-    Returns
-    -------
-    DataFrame
-        One row per fold, one column per metric in :data:`CV_SCORERS`.
-    """
-    splitter = fold_splitter(folds, random_state)
-    results = cross_validate(
-        clone(pipeline), features, target, cv=splitter, scoring=CV_SCORERS, n_jobs=n_jobs
-    )
-    scores = pd.DataFrame({name: results[f"test_{name}"] for name in CV_SCORERS})
-    scores.index = pd.RangeIndex(1, folds + 1, name="fold")
-    return scores
+    """Return the scores of :func:`cross_validate_model`: one row per fold, one column per metric."""
+    return cross_validate_model(pipeline, features, target, folds, random_state, n_jobs).scores
 
 
 def summarise_cross_validation(scores: pd.DataFrame) -> dict[str, MeanStd]:

@@ -8,6 +8,7 @@ hyper-parameters, and the outer fold, never seen by that choice, scores them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,7 @@ def nested_cross_validation(
     inner_folds: int,
     random_state: int,
     n_jobs: int = 1,
+    fold_models: Sequence[Pipeline] | None = None,
 ) -> NestedResult:
     """Score the choice of hyper-parameters on folds that the choice never saw.
 
@@ -76,6 +78,11 @@ def nested_cross_validation(
         Seeds both splitters.
     n_jobs : int
         Outer folds run at once (-1: every available core); the result does not depend on it.
+    fold_models : sequence of Pipeline, optional
+        Plain cross-validation's models, fitted on the same outer training parts. Where the
+        setting an outer fold chooses is that model's but for fewer trees, its first trees are
+        the refitted forest (:meth:`RandomForest.predict_proba_of_trees`), so it is not fitted
+        again.
 
     Returns
     -------
@@ -87,8 +94,10 @@ def nested_cross_validation(
     candidates = list(ParameterGrid(grid))
     search = _SharedSearch(estimator, candidates, inner)
     results = Parallel(n_jobs=n_jobs)(
-        delayed(search.score_outer_fold)(features, target, train_index, test_index)
-        for train_index, test_index in outer.split(features, target)
+        delayed(search.score_outer_fold)(
+            features, target, train_index, test_index, fold_models[fold] if fold_models else None
+        )
+        for fold, (train_index, test_index) in enumerate(outer.split(features, target))
     )
     index = pd.RangeIndex(1, outer_folds + 1, name="fold")
     scores = [score for score, _ in results]
@@ -109,7 +118,12 @@ class _SharedSearch:
         )
 
     def score_outer_fold(
-        self, features: pd.DataFrame, target: pd.Series, train_index, test_index
+        self,
+        features: pd.DataFrame,
+        target: pd.Series,
+        train_index: np.ndarray,
+        test_index: np.ndarray,
+        fitted: Pipeline | None = None,
     ) -> tuple[float, dict[str, Any]]:
         """Choose on the inner folds of the training part; return the test fold's accuracy."""
         x_train, y_train = features.iloc[train_index], target.iloc[train_index]
@@ -121,8 +135,15 @@ class _SharedSearch:
         scores = self._shared_scores(parts) if self.shared else self._plain_scores(parts)
         # GridSearchCV's choice: the best mean over the inner folds, the first on a tie.
         best = self.candidates[int(np.argmax(np.average(scores, axis=1)))]
-        refit = clone(self.estimator).set_params(**best).fit(x_train, y_train)
-        predicted = refit.predict(features.iloc[test_index])
+        refit = clone(self.estimator).set_params(**best)
+        x_test = features.iloc[test_index]
+        if fitted is not None and _first_trees_of(fitted, refit):
+            trees = refit.steps[-1][1].n_estimators
+            forest = fitted.steps[-1][1]
+            probabilities = forest.predict_proba_of_trees(fitted[:-1].transform(x_test), trees)
+            predicted = forest.classes_.take(np.argmax(probabilities, axis=1))
+        else:
+            predicted = refit.fit(x_train, y_train).predict(x_test)
         return float(accuracy_score(target.iloc[test_index], predicted)), best
 
     def _plain_scores(self, parts: list[tuple]) -> np.ndarray:
@@ -161,3 +182,34 @@ class _SharedSearch:
                 fitted = clone(model).set_params(**own).fit(fit_features, y_fit)
                 scores[row, split] = accuracy_score(y_score, fitted.predict(score_features))
         return scores
+
+
+def _first_trees_of(fitted: Pipeline, unfitted: Pipeline) -> bool:
+    """Whether ``unfitted``, fitted on ``fitted``'s rows, would be its first trees.
+
+    True when both are pipelines whose plain parameters (numbers, strings, None) agree but for
+    the forest's number of trees, and the fitted forest has at least as many and can predict
+    with its first trees alone.
+    """
+    if not isinstance(fitted, Pipeline) or not isinstance(unfitted, Pipeline):
+        return False
+    forest, trees = fitted.steps[-1][1], f"{unfitted.steps[-1][0]}__n_estimators"
+    ours, theirs = _plain_parameters(fitted), _plain_parameters(unfitted)
+    return (
+        hasattr(forest, "predict_proba_of_trees")
+        and isinstance(theirs.get(trees), int)
+        and theirs[trees] <= len(getattr(forest, "estimators_", ()))
+        and {k: v for k, v in ours.items() if k != trees}
+        == {k: v for k, v in theirs.items() if k != trees}
+    )
+
+
+def _plain_parameters(estimator: BaseEstimator) -> dict[str, Any]:
+    """Return the deep parameters whose values are plain data, not estimators or step lists."""
+    plain = (type(None), bool, int, float, str)
+    return {
+        key: value
+        for key, value in estimator.get_params(deep=True).items()
+        if isinstance(value, plain)
+        or (isinstance(value, tuple | list) and all(isinstance(item, plain) for item in value))
+    }
