@@ -141,7 +141,7 @@ def cross_validation_scores(
     random_state: int,
     n_jobs: int = 1,
 ) -> pd.DataFrame:
-    """Return the scores of :func:`cross_validate_model`: one row per fold, one column per metric."""
+    """Return the scores of :func:`cross_validate_model`: a row per fold, a column per metric."""
     return cross_validate_model(pipeline, features, target, folds, random_state, n_jobs).scores
 
 

@@ -7,8 +7,8 @@ hyper-parameters, and the outer fold, never seen by that choice, scores them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
