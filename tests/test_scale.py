@@ -9,7 +9,7 @@ from titanic.analysis import run_analysis
 from titanic.config import load_settings
 from titanic.dataset import load_dataset
 from titanic.modeling import scale
-from titanic.modeling.evaluate import cross_validation_scores
+from titanic.modeling.evaluate import cross_validate_model
 from titanic.modeling.scale import (
     DIAGNOSTIC_TRAIN_ROWS,
     IMPORTANCE_ROWS,
@@ -86,9 +86,9 @@ def test_beyond_the_budget_the_diagnostics_use_the_sample_and_the_model_every_ro
     assert len(analysis.split.x_train) == 75 and len(analysis.split.x_validation) == 25
     assert analysis.diagnostic_rows == DiagnosticRows(75, 25, cv_rows=40, importance_rows=20)
     sample, labels = sample_rows(analysis.split.x_train, analysis.split.y_train, 40, 7)
-    expected = cross_validation_scores(
+    expected = cross_validate_model(
         build_model(settings.features, settings.model, 7), sample, labels, 2, 7
-    )
+    ).scores
     pd.testing.assert_frame_equal(analysis.cv_scores, expected)
     assert analysis.nested is not None and analysis.nested.scores.size == 2
     assert ticket_rows(analysis.model) == 75  # the model itself: every training row

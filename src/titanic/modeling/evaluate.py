@@ -133,18 +133,6 @@ def cross_validate_model(
     return CrossValidation(scores, [model for model, _ in fitted])
 
 
-def cross_validation_scores(
-    pipeline: Pipeline,
-    features: pd.DataFrame,
-    target: pd.Series,
-    folds: int,
-    random_state: int,
-    n_jobs: int = 1,
-) -> pd.DataFrame:
-    """Return the scores of :func:`cross_validate_model`: a row per fold, a column per metric."""
-    return cross_validate_model(pipeline, features, target, folds, random_state, n_jobs).scores
-
-
 def summarise_cross_validation(scores: pd.DataFrame) -> dict[str, MeanStd]:
     """Return mean and standard deviation of each cross-validated metric."""
     return {
