@@ -247,7 +247,7 @@ def test_a_small_run_is_wired_from_the_seeded_stages(small, caplog):
     In the body rather than in the module's fixture: mutmut (``make mutation``) runs, for a
     mutant, the tests that called the mutated function while they ran, not in a fixture.
     """
-    with caplog.at_level(logging.INFO, logger="titanic.analysis"):
+    with caplog.at_level(logging.INFO, logger="titanic.progress"):
         analysis = run_analysis(*small)
     assert "step 1/5: cross-validation, 2 forests of 3 trees on 75 rows" in caplog.messages
     check_the_split_is_the_seeded_stratified_holdout(small, analysis)

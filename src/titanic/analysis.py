@@ -56,7 +56,7 @@ from titanic.schema import TARGET, split_features_target
 
 logger = logging.getLogger(__name__)
 # Which step runs, and how big it is: the CLI shows these by default (a sign of life on big data).
-progress = logging.getLogger(f"{__name__}.progress")
+progress = logging.getLogger("titanic.progress")
 
 # The parallel loops (folds, permuted columns, grid points) run on threads of this process, as
 # the forest's trees do: a process worker first imports pandas, scikit-learn and the package

@@ -50,8 +50,8 @@ app = typer.Typer(
 stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, soft_wrap=True)
 Command = TypeVar("Command", bound=Callable[..., Any])
-# The analysis logs each step here (titanic.analysis.progress).
-ANALYSIS_PROGRESS = "titanic.analysis.progress"
+# The analysis logs each step here, and the forest how many trees it has grown.
+ANALYSIS_PROGRESS = "titanic.progress"
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 ParamsFiles = Annotated[

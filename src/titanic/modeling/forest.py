@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
+
+# Where long steps say how far they are (the CLI shows it on a terminal).
+progress = logging.getLogger("titanic.progress")
+# A fit of at least this many rows x trees is grown in parts, each part's end logged: on
+# 586,000 rows, 300 trees take minutes.
+LONG_FIT = 20_000_000
+TREES_PER_PART = 25
 
 
 class RandomForest(RandomForestClassifier):
@@ -19,6 +28,42 @@ class RandomForest(RandomForestClassifier):
     configuration and the warning filters again for every tree, which cost more than the
     trees' own predictions on a few hundred rows.
     """
+
+    def fit(self, X: object, y: object, sample_weight: object = None) -> RandomForest:  # noqa: N803
+        """Grow the forest; a long fit grows it in parts of 25 trees and logs each part.
+
+        The parts are scikit-learn's ``warm_start``, which draws the seeds of the trees already
+        grown before adding new ones, so the trees are those of a single fit.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The training rows.
+        y : array-like of shape (n_samples,)
+            Their labels.
+        sample_weight : array-like of shape (n_samples,), optional
+            Weights of the rows.
+
+        Returns
+        -------
+        RandomForest
+            This forest, fitted.
+        """
+        rows = getattr(X, "shape", (0,))[0]
+        parameters = self.get_params(deep=False)
+        trees: int = parameters["n_estimators"]
+        if parameters["warm_start"] or rows * trees < LONG_FIT:
+            return super().fit(X, y, sample_weight)
+        if hasattr(self, "estimators_"):
+            del self.estimators_  # a new fit starts afresh, as without warm_start
+        try:
+            for grown in range(TREES_PER_PART, trees + TREES_PER_PART, TREES_PER_PART):
+                self.set_params(n_estimators=min(grown, trees), warm_start=True)
+                super().fit(X, y, sample_weight)
+                progress.info("  %d of %d trees grown on %d rows", min(grown, trees), trees, rows)
+        finally:
+            self.set_params(n_estimators=trees, warm_start=False)
+        return self
 
     def _validate_estimator(self, default=None) -> None:
         """Check the tree template, and note once per fit the parameters every tree gets."""
