@@ -45,26 +45,28 @@ def test_a_sweep_variant_keeps_one_core(monkeypatch):
 
 
 def test_every_parallel_loop_gets_n_jobs_and_runs_on_threads(monkeypatch):
-    seen: dict[str, tuple[int, str]] = {}
+    seen: dict[str, list[tuple[int, str]]] = {}
 
     def spy_on(module, name):
         real = getattr(module, name)
 
         def spy(*args, **kwargs):
             backend = type(get_active_backend()[0]).__name__
-            seen[name] = (kwargs.get("n_jobs", 1), backend)
+            key = f"{module.__name__.rsplit('.', 1)[-1]}.{name}"
+            seen.setdefault(key, []).append((kwargs.get("n_jobs", 1), backend))
             return real(*args, **kwargs)
 
         monkeypatch.setattr(module, name, spy)
 
-    spy_on(evaluate, "cross_validate")
-    spy_on(evaluate, "permutation_importance")
-    spy_on(baselines, "cross_val_score")
-    spy_on(selection, "GridSearchCV")
+    spy_on(evaluate, "Parallel")  # cross-validation's folds, permutation importance's columns
+    spy_on(baselines, "cross_val_score")  # each baseline's folds
+    spy_on(selection, "Parallel")  # nested cross-validation's outer folds
     settings = settings_with(2)
     result = analysis_module.run_analysis(settings, load_dataset(settings.data))
     assert result.model.named_steps["classifier"].n_jobs == 2
-    assert seen == dict.fromkeys(
-        ("cross_validate", "permutation_importance", "cross_val_score", "GridSearchCV"),
-        (2, "ThreadingBackend"),
-    )
+    on_two_threads = (2, "ThreadingBackend")
+    assert seen == {
+        "evaluate.Parallel": [on_two_threads] * 2,
+        "baselines.cross_val_score": [on_two_threads] * 4,
+        "selection.Parallel": [on_two_threads],
+    }

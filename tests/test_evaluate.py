@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import StratifiedKFold, cross_validate
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
@@ -15,7 +16,7 @@ from titanic.modeling.evaluate import (
     CV_SCORERS,
     classification_metrics,
     confusion,
-    cross_validation_scores,
+    cross_validate_model,
     permutation_importances,
     roc_points,
     summarise_cross_validation,
@@ -45,16 +46,27 @@ def noisy_rows(rows: int = 60) -> tuple[pd.DataFrame, pd.Series]:
 def test_cross_validation_scores_shuffled_seeded_folds_on_a_clone():
     features, target = noisy_rows()
     pipeline = Pipeline([("model", KNeighborsClassifier(n_neighbors=3))])
-    scores = cross_validation_scores(pipeline, features, target, folds=4, random_state=1)
+    scores = cross_validate_model(pipeline, features, target, folds=4, random_state=1).scores
     assert list(scores.columns) == list(CV_SCORERS)
     assert scores.index.tolist() == [1, 2, 3, 4] and scores.index.name == "fold"
     assert scores.notna().all().all()
     with pytest.raises(NotFittedError):
         check_is_fitted(pipeline)
-    again = cross_validation_scores(pipeline, features, target, folds=4, random_state=1)
+    again = cross_validate_model(pipeline, features, target, folds=4, random_state=1).scores
     pd.testing.assert_frame_equal(scores, again)
-    other = cross_validation_scores(pipeline, features, target, folds=4, random_state=2)
+    other = cross_validate_model(pipeline, features, target, folds=4, random_state=2).scores
     assert not scores.equals(other)
+
+
+def test_cross_validation_scores_are_those_of_scikit_learns_cross_validate():
+    features, target = noisy_rows(90)
+    pipeline = Pipeline([("model", DecisionTreeClassifier(max_depth=3, random_state=0))])
+    result = cross_validate_model(pipeline, features, target, folds=5, random_state=4)
+    splitter = StratifiedKFold(n_splits=5, shuffle=True, random_state=4)
+    expected = cross_validate(pipeline, features, target, cv=splitter, scoring=CV_SCORERS)
+    for name in CV_SCORERS:
+        assert result.scores[name].tolist() == expected[f"test_{name}"].tolist(), name
+    assert [len(model[0].tree_.value) > 1 for model in result.models] == [True] * 5
 
 
 def test_permutation_importance_of_a_perfect_column_and_constant_ones():

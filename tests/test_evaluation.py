@@ -6,16 +6,23 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import StratifiedKFold
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.metrics import accuracy_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from tests.conftest import REPO_ROOT
 from titanic.config import FEATURE_REGISTRY, load_settings
 from titanic.errors import ConfigError
 from titanic.features import GroupSurvival, feature_branches
 from titanic.modeling.baselines import RuleClassifier, baseline_accuracies, baseline_models
-from titanic.modeling.selection import NestedResult, grid_for_pipeline, nested_cross_validation
-from titanic.modeling.train import Split
+from titanic.modeling.evaluate import cross_validate_model
+from titanic.modeling.selection import (
+    NestedResult,
+    _first_trees_of,
+    grid_for_pipeline,
+    nested_cross_validation,
+)
+from titanic.modeling.train import Split, build_model
 from titanic.schema import split_features_target
 
 GROUP_COLUMNS = ["Name", "Ticket", "Fare"]
@@ -254,3 +261,44 @@ def test_the_rule_predicts_integers_and_reads_an_unreadable_age_as_unknown():
     features = pd.DataFrame({"Sex": ["male", "male", "female"], "Age": ["five", 4, None]})
     predicted = RuleClassifier("women_and_children", child_age=13).fit(features).predict(features)
     assert predicted.dtype == np.int64 and predicted.tolist() == [0, 1, 1]
+
+
+def test_the_shared_nested_search_chooses_and_scores_as_grid_search_cv(passengers):
+    """The feature steps fitted once per inner split give GridSearchCV's numbers exactly."""
+    features, target = split_features_target(pd.concat([passengers] * 3, ignore_index=True))
+    settings = load_settings(REPO_ROOT / "params.yaml", overrides=["model.n_estimators=5"])
+    pipeline = build_model(settings.features, settings.model, random_state=3)
+    grid = {"classifier__max_depth": [1, 3, 6], "classifier__min_samples_leaf": [1, 4]}
+    result = nested_cross_validation(pipeline, grid, features, target, 3, 2, random_state=3)
+    outer = StratifiedKFold(n_splits=3, shuffle=True, random_state=3)
+    inner = StratifiedKFold(n_splits=2, shuffle=True, random_state=3)
+    expected_scores, expected_chosen = [], []
+    for train_index, test_index in outer.split(features, target):
+        search = GridSearchCV(clone(pipeline), grid, cv=inner, scoring="accuracy")
+        search.fit(features.iloc[train_index], target.iloc[train_index])
+        predicted = search.predict(features.iloc[test_index])
+        expected_scores.append(float(accuracy_score(target.iloc[test_index], predicted)))
+        expected_chosen.append(search.best_params_)
+    assert result.scores.tolist() == expected_scores
+    assert result.chosen == expected_chosen
+
+
+def test_cross_validation_models_stand_in_for_a_refit_with_their_own_setting(passengers):
+    features, target = split_features_target(pd.concat([passengers] * 3, ignore_index=True))
+    settings = load_settings(REPO_ROOT / "params.yaml", overrides=["model.max_depth=3"])
+    model = build_model(settings.features, settings.model, random_state=3)
+    smaller = build_model(
+        settings.features, settings.model.model_copy(update={"n_estimators": 7}), random_state=3
+    )
+    grid = {"classifier__max_depth": [1, 3]}
+    folds = cross_validate_model(model, features, target, 3, random_state=3)
+    assert len(folds.models) == 3 and folds.models[0] is not model
+    assert _first_trees_of(folds.models[0], clone(smaller))
+    assert not _first_trees_of(folds.models[0], clone(smaller).set_params(classifier__max_depth=1))
+    more = clone(model).set_params(classifier__n_estimators=model[-1].n_estimators + 1)
+    assert not _first_trees_of(folds.models[0], more)
+    shared = nested_cross_validation(
+        smaller, grid, features, target, 3, 2, 3, fold_models=folds.models
+    )
+    plain = nested_cross_validation(smaller, grid, features, target, 3, 2, 3)
+    assert shared.scores.tolist() == plain.scores.tolist() and shared.chosen == plain.chosen

@@ -1,4 +1,5 @@
 import json
+import logging
 import math
 from dataclasses import replace
 
@@ -16,6 +17,7 @@ from titanic.config import SplitSettings, load_settings
 from titanic.dataset import load_dataset
 from titanic.errors import DataError
 from titanic.metrics import parse_document
+from titanic.modeling import forest as forest_module
 from titanic.modeling.evaluate import (
     CV_SCORERS,
     classification_metrics,
@@ -295,3 +297,44 @@ def test_the_forest_predicts_on_one_thread_and_keeps_its_own_n_jobs():
     reference.fit(rows, [0, 1] * 10)
     np.testing.assert_array_equal(forest.predict_proba(rows), reference.predict_proba(rows))
     assert forest.n_jobs == 2
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [{"max_depth": 3}, {"class_weight": "balanced", "max_features": 0.5, "min_samples_leaf": 2}],
+)
+def test_the_forest_grows_scikit_learns_trees_and_its_first_trees_are_a_smaller_forest(
+    parameters,
+):
+    rows = np.random.default_rng(0).normal(size=(120, 4))
+    labels = (rows[:, 0] + rows[:, 1] > 0).astype(int)
+    forest = RandomForest(n_estimators=12, random_state=5, **parameters).fit(rows, labels)
+    reference = RandomForestClassifier(n_estimators=12, random_state=5, **parameters)
+    reference.fit(rows, labels)
+    assert [tree.get_params() for tree in forest.estimators_] == [
+        tree.get_params() for tree in reference.estimators_
+    ]
+    np.testing.assert_array_equal(forest.predict_proba(rows), reference.predict_proba(rows))
+    smaller = RandomForestClassifier(n_estimators=5, random_state=5, **parameters)
+    smaller.fit(rows, labels)
+    np.testing.assert_array_equal(
+        forest.predict_proba_of_trees(rows, 5), smaller.predict_proba(rows)
+    )
+
+
+def test_a_long_fit_grows_the_same_trees_in_parts_and_says_how_far(monkeypatch, caplog):
+    monkeypatch.setattr(forest_module, "LONG_FIT", 1_000)
+    rows = np.random.default_rng(1).normal(size=(400, 3))
+    labels = (rows[:, 0] > 0).astype(int)
+    with caplog.at_level(logging.INFO, logger="titanic.progress"):
+        forest = RandomForest(n_estimators=60, max_depth=3, random_state=2).fit(rows, labels)
+    assert caplog.messages == [
+        f"  {grown} of 60 trees grown on 400 rows" for grown in (25, 50, 60)
+    ]
+    assert (forest.n_estimators, forest.warm_start, len(forest.estimators_)) == (60, False, 60)
+    reference = RandomForestClassifier(n_estimators=60, max_depth=3, random_state=2)
+    reference.fit(rows, labels)
+    np.testing.assert_array_equal(forest.predict_proba(rows), reference.predict_proba(rows))
+    forest.fit(rows, labels)  # a second fit starts afresh
+    assert len(forest.estimators_) == 60
+    np.testing.assert_array_equal(forest.predict_proba(rows), reference.predict_proba(rows))

@@ -7,6 +7,7 @@ are computed once, in one place.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,12 +36,13 @@ from titanic.modeling.baselines import (
 from titanic.modeling.evaluate import (
     classification_metrics,
     confusion,
-    cross_validation_scores,
+    cross_validate_model,
     permutation_importances,
     roc_points,
     summarise_cross_validation,
 )
 from titanic.modeling.predict import predict_survival
+from titanic.modeling.scale import DiagnosticRows, plan_diagnostics, sample_rows
 from titanic.modeling.selection import NestedResult, grid_for_pipeline, nested_cross_validation
 from titanic.modeling.train import (
     Split,
@@ -53,6 +55,8 @@ from titanic.provenance import run_metadata
 from titanic.schema import TARGET, split_features_target
 
 logger = logging.getLogger(__name__)
+# Which step runs, and how big it is: the CLI shows these by default (a sign of life on big data).
+progress = logging.getLogger("titanic.progress")
 
 # The parallel loops (folds, permuted columns, grid points) run on threads of this process, as
 # the forest's trees do: a process worker first imports pandas, scikit-learn and the package
@@ -75,6 +79,8 @@ class Analysis:
     baselines: BaselineScores
     nested: NestedResult | None
     selection: SelectionSettings
+    # Rows read by the diagnostics (every row up to a budget): titanic.modeling.scale.
+    diagnostic_rows: DiagnosticRows | None = None
 
     def best_rule(self) -> str:
         """Return the rule (not the seed model) with the best mean accuracy across the folds."""
@@ -120,7 +126,7 @@ class Analysis:
 
     def summary(self) -> MetricsSummary:
         """Return the validation metrics, CV summary and confusion matrix as JSON-ready values."""
-        return {
+        summary: MetricsSummary = {
             "validation": self.metrics,
             "cross_validation": summarise_cross_validation(self.cv_scores),
             "cross_validation_folds": {
@@ -144,6 +150,11 @@ class Analysis:
             "gain_over_best_rule": self.gain_over_best_rule(),
             "nested_cross_validation": self.nested_summary(),
         }
+        # Only when a diagnostic read a sample: data within the budget (the shipped rows) leave
+        # metrics.json as it was before the budget existed.
+        if self.diagnostic_rows is not None and self.diagnostic_rows.adapted:
+            summary["diagnostic_rows"] = self.diagnostic_rows.summary()
+        return summary
 
 
 def run_analysis(settings: Settings, dataset: Dataset) -> Analysis:
@@ -168,40 +179,60 @@ def run_analysis(settings: Settings, dataset: Dataset) -> Analysis:
 
 def _analyse(settings: Settings, dataset: Dataset) -> Analysis:
     seed = settings.random_state
+    jobs = settings.model.n_jobs
     check_enough_rows(dataset.train[TARGET], settings.split, dataset.train_url)
     split = split_train_validation(dataset.train, settings.split, seed)
+    rows = plan_diagnostics(len(split.x_train), len(split.x_validation))
+    if rows.adapted:
+        logger.warning("%s", rows.reason())
+    # The diagnostics' rows: every row within the budget, else a stratified sample.
+    cv_x, cv_y = sample_rows(split.x_train, split.y_train, rows.cv_rows, seed)
+    shuffled_x, shuffled_y = sample_rows(
+        split.x_validation, split.y_validation, rows.importance_rows, seed
+    )
     pipeline = build_model(settings.features, settings.model, seed)
-    logger.info(
-        "cross-validating on %d rows, %d folds", len(split.x_train), settings.split.cv_folds
-    )
-    cv_scores = cross_validation_scores(
-        pipeline,
-        split.x_train,
-        split.y_train,
-        settings.split.cv_folds,
-        seed,
-        n_jobs=settings.model.n_jobs,
-    )
+    steps = 5 if settings.selection.enabled else 4
+    folds = settings.split.cv_folds
+    trees = settings.model.n_estimators
+    progress.info(
+        "step 1/%d: cross-validation, %d forests of %d trees on %d rows",
+        steps, folds, trees, len(cv_x),
+    )  # fmt: skip
+    cross_validation = cross_validate_model(pipeline, cv_x, cv_y, folds, seed, n_jobs=jobs)
+    cv_scores = cross_validation.scores
+    progress.info("step 2/%d: the model, %d trees on %d rows", steps, trees, len(split.x_train))
     model = fit_model(pipeline, split.x_train, split.y_train)
     predictions = predict_survival(model, split.x_validation)
     predicted = predictions["Survived"].to_numpy()
     probability = predictions["probability"].to_numpy()
+    columns = raw_columns(settings.features)
+    repeats = settings.evaluation.permutation_repeats
+    progress.info(
+        "step 3/%d: permutation importance, %d columns x %d shuffles of %d held-out rows",
+        steps, len(columns), repeats, len(shuffled_x),
+    )  # fmt: skip
     importance = permutation_importances(
-        model,
-        split.x_validation,
-        split.y_validation,
-        raw_columns(settings.features),
-        settings.evaluation.permutation_repeats,
-        seed,
-        n_jobs=settings.model.n_jobs,
+        model, shuffled_x, shuffled_y, columns, repeats, seed, n_jobs=jobs
     )
+    progress.info("step 4/%d: baselines on the same %d folds", steps, folds)
     baselines = baseline_accuracies(
         baseline_models(settings.evaluation.child_age, seed),
-        split,
-        settings.split.cv_folds,
+        Split(cv_x, split.x_validation, cv_y, split.y_validation),
+        folds,
         seed,
-        n_jobs=settings.model.n_jobs,
+        n_jobs=jobs,
     )
+    nested = None
+    if settings.selection.enabled:
+        progress.info(
+            "step 5/%d: nested cross-validation, %d outer x %d inner folds on %d rows",
+            steps, folds, settings.selection.inner_folds, len(cv_x),
+        )  # fmt: skip
+        nested = nested_estimate(
+            settings,
+            Split(cv_x, split.x_validation, cv_y, split.y_validation),
+            cross_validation.models,
+        )
     return Analysis(
         split=split,
         model=model,
@@ -211,16 +242,20 @@ def _analyse(settings: Settings, dataset: Dataset) -> Analysis:
         cv_scores=cv_scores,
         importance=importance,
         baselines=baselines,
-        nested=nested_estimate(settings, split) if settings.selection.enabled else None,
+        nested=nested,
         selection=settings.selection,
+        diagnostic_rows=rows,
     )
 
 
-def nested_estimate(settings: Settings, split: Split) -> NestedResult:
+def nested_estimate(
+    settings: Settings, split: Split, fold_models: Sequence[Pipeline] | None = None
+) -> NestedResult:
     """Nested cross-validation of the model on the training rows, over ``selection.grid``.
 
     The outer folds are the plain cross-validation's; the forests have
-    ``selection.n_estimators`` trees.
+    ``selection.n_estimators`` trees. ``fold_models``: plain cross-validation's models on the
+    same rows, whose first trees stand in for a refit with the model's own setting.
     """
     seed = settings.random_state
     model = settings.model.model_copy(update={"n_estimators": settings.selection.n_estimators})
@@ -239,6 +274,7 @@ def nested_estimate(settings: Settings, split: Split) -> NestedResult:
         settings.selection.inner_folds,
         seed,
         n_jobs=settings.model.n_jobs,
+        fold_models=fold_models,
     )
 
 

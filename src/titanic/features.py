@@ -6,6 +6,9 @@ Everything that learns from data (title groups, ticket frequencies, medians, enc
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -27,11 +30,17 @@ TITLE_PATTERN = r",\s*([^.,]+)\."
 def _as_frame(estimator: BaseEstimator, X, *, reset: bool = False) -> pd.DataFrame:  # noqa: N803
     """Validate ``X`` (any dtype, NaN allowed); return it as a DataFrame with its index.
 
-    ``reset=True`` (in ``fit``) records the input's columns; otherwise they are checked.
+    ``reset=True`` (in ``fit``) records the input's columns; otherwise they are checked. A
+    DataFrame is returned as it is, its columns' own dtypes kept: converting it to one object
+    array, as ``check_array`` does, walks every string of every column in Python.
     """
-    index = X.index if isinstance(X, pd.DataFrame) else None
+    if isinstance(X, pd.DataFrame):
+        validate_data(estimator, X, reset=reset, skip_check_array=True)
+        if X.empty:
+            raise ValueError(f"{type(estimator).__name__} needs at least one row and column")
+        return X  # the callers read the columns by position and never write to them
     values = validate_data(estimator, X, reset=reset, dtype=None, ensure_all_finite=False)
-    return pd.DataFrame(values, index=index)  # the callers read the columns by position
+    return pd.DataFrame(values)
 
 
 def extract_title(names: pd.Series) -> pd.Series:
@@ -202,27 +211,25 @@ class GroupSurvival(TransformerMixin, BaseEstimator):
         frame = _as_frame(self, X, reset=True)
         labels = pd.Series(np.asarray(y, dtype=float), index=frame.index)
         tickets, families = self._keys(frame)
-        self.ticket_stats_ = {
-            key: (float(group.sum()), int(group.size)) for key, group in labels.groupby(tickets)
-        }
-        self.family_stats_ = {
-            key: (float(group.sum()), int(group.size)) for key, group in labels.groupby(families)
-        }
+        self.ticket_stats_ = _survivors_and_rows(labels, tickets)
+        self.family_stats_ = _survivors_and_rows(labels, families)
         return self
 
     def _encode(self, frame: pd.DataFrame, own: np.ndarray | None) -> np.ndarray:
         tickets, families = self._keys(frame)
-        rates, known = [], []
-        own_labels = np.zeros(len(frame)) if own is None else own
         counted = 0 if own is None else 1
-        for ticket, family, label in zip(tickets, families, own_labels, strict=True):
-            survivors, size = self.ticket_stats_.get(ticket, (0.0, 0))
-            if size - counted < 1:
-                survivors, size = self.family_stats_.get(family, (0.0, 0))
-            others = size - counted
-            known.append(float(others >= 1))
-            rates.append((survivors - label * counted) / others if others >= 1 else self.prior)
-        return np.column_stack([rates, known])  # floats: ``known`` holds floats
+        own_labels = np.zeros(len(frame)) if own is None else own
+        survivors, size = _group_stats(tickets, self.ticket_stats_)
+        # Without another labelled passenger on the ticket, the family's group stands in.
+        use_family = size - counted < 1
+        family_survivors, family_size = _group_stats(families, self.family_stats_)
+        survivors = np.where(use_family, family_survivors, survivors)
+        size = np.where(use_family, family_size, size)
+        others = size - counted
+        known = others >= 1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rates = (survivors - own_labels * counted) / others
+        return np.column_stack([np.where(known, rates, self.prior), known.astype(float)])
 
     def fit_transform(self, X, y=None, **fit_params):  # noqa: N803
         """Fit, then encode the training rows, each without its own label (leave-one-out)."""
@@ -239,6 +246,24 @@ class GroupSurvival(TransformerMixin, BaseEstimator):
         """Return ``["group_survival", "group_known"]``."""
         del input_features
         return np.asarray(["group_survival", "group_known"], dtype=object)
+
+
+def _survivors_and_rows(labels: pd.Series, keys: pd.Series) -> dict:
+    """Return, per group key (missing keys left out), its survivors (float) and rows (int)."""
+    counts = labels.groupby(keys).agg(["sum", "size"])
+    return {
+        key: (float(survivors), int(rows))
+        for key, survivors, rows in zip(
+            counts.index, counts["sum"].tolist(), counts["size"].tolist(), strict=True
+        )
+    }
+
+
+def _group_stats(keys: pd.Series, stats: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Return the training survivors (floats) and rows (ints) of each row's group; 0 if unseen."""
+    survivors = keys.map({key: counts[0] for key, counts in stats.items()})
+    size = keys.map({key: counts[1] for key, counts in stats.items()})
+    return survivors.fillna(0.0).to_numpy(float), size.fillna(0).to_numpy(np.int64)
 
 
 def _one_hot(min_frequency: int | None = None) -> OneHotEncoder:
@@ -300,6 +325,30 @@ def raw_columns(features: FeatureSettings) -> list[str]:
     for name in features.include:
         columns.extend(column for column in branches[name][1] if column not in columns)
     return columns
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One fitted feature group of a ColumnTransformer: what it reads and where its output goes."""
+
+    transformer: Any
+    columns: list[str]
+    output: slice
+
+
+def fitted_branches(preprocessor: ColumnTransformer) -> list[Branch]:
+    """Return the fitted feature groups that produce output columns, in output order.
+
+    Each output column of ``preprocessor.transform`` comes from one group, which reads only its
+    own raw columns: when one raw column changes, only the groups reading it need transforming.
+    """
+    check_is_fitted(preprocessor)
+    return [
+        Branch(transformer, list(columns), preprocessor.output_indices_[name])
+        for name, transformer, columns in preprocessor.transformers_
+        if not isinstance(transformer, str)  # "drop"
+        and preprocessor.output_indices_[name].stop > preprocessor.output_indices_[name].start
+    ]
 
 
 def engineered_sample(pipeline: Pipeline | ColumnTransformer, rows: pd.DataFrame) -> pd.DataFrame:

@@ -91,11 +91,22 @@ class NestedSummary(TypedDict):
     grid: dict[str, list[Any]]
 
 
+class DiagnosticRowsSummary(TypedDict):
+    """Rows the diagnostics read when the data exceed their budget (titanic.modeling.scale)."""
+
+    train_rows: int
+    cv_rows: int
+    validation_rows: int
+    importance_rows: int
+    reason: str
+
+
 class MetricsSummary(TypedDict):
     """The ``metrics`` field of metrics.json, keyed by metric name where it is per metric.
 
     ``baselines`` and ``gain_over_best_rule`` are absent from files written before they
-    existed; ``nested_cross_validation`` is null when ``selection.enabled`` is false.
+    existed; ``nested_cross_validation`` is null when ``selection.enabled`` is false;
+    ``diagnostic_rows`` is present only when the diagnostics read a sample of the rows.
     """
 
     validation: PerMetric[float]
@@ -107,6 +118,7 @@ class MetricsSummary(TypedDict):
     baselines: NotRequired[list[BaselineScore]]
     gain_over_best_rule: NotRequired[Gain]
     nested_cross_validation: NotRequired[NestedSummary | None]
+    diagnostic_rows: NotRequired[DiagnosticRowsSummary]
 
 
 class MetricsDocument(TypedDict):

@@ -50,6 +50,8 @@ app = typer.Typer(
 stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, soft_wrap=True)
 Command = TypeVar("Command", bound=Callable[..., Any])
+# The analysis logs each step here, and the forest how many trees it has grown.
+ANALYSIS_PROGRESS = "titanic.progress"
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 ParamsFiles = Annotated[
@@ -199,6 +201,15 @@ def _metrics_table(analysis: Analysis) -> Table:
     return table
 
 
+def _show_progress(logger_name: str) -> None:
+    """Show a library's progress lines (which step, how big) on a terminal, unless ``-q``.
+
+    ``-v`` shows them anywhere, with the other INFO lines.
+    """
+    if stderr.is_terminal and OPTIONS.log_level <= logging.WARNING:
+        logging.getLogger(logger_name).setLevel(logging.INFO)
+
+
 def _say_removed(folder: Path, removed: Sequence[str]) -> None:
     """Tell the user which files of the folder's previous output set were removed, and why."""
     if removed:
@@ -234,6 +245,7 @@ def run(params: ParamsFiles = None, overrides: Overrides = None) -> None:
     from titanic.outputs import write_run_outputs
 
     dataset = load_dataset(settings.data, project.root)
+    _show_progress(ANALYSIS_PROGRESS)
     analysis = run_analysis(settings, dataset)
     with OutputSet(folder, "run", settings.to_dict(), owned=OUTPUT_SET) as output:
         write_run_outputs(output.path, settings, dataset, analysis, project.root)

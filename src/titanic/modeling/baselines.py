@@ -1,7 +1,7 @@
 """What the model is measured against: one-line rules and the seed's original model.
 
 Every baseline is a scikit-learn classifier, so it is fitted and scored on exactly the split and
-the folds of the model itself (:func:`titanic.modeling.evaluate.cross_validation_scores`).
+the folds of the model itself (:func:`titanic.modeling.evaluate.cross_validate_model`).
 """
 
 from __future__ import annotations

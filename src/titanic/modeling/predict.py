@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
@@ -18,12 +19,15 @@ def predict_survival(model: Pipeline, passengers: pd.DataFrame) -> pd.DataFrame:
     passengers : DataFrame
         Raw rows with the feature columns (as in test.csv).
     """
-    probability = model.predict_proba(passengers)[:, 1]
+    probabilities = model.predict_proba(passengers)
+    # What the classifier's predict returns (the likelier class), without transforming and
+    # predicting the rows a second time.
+    predicted = model.classes_.take(np.argmax(probabilities, axis=1))
     return pd.DataFrame(
         {
             ID_COLUMN: passengers[ID_COLUMN].to_numpy(),
-            TARGET: model.predict(passengers).astype(int),
-            "probability": probability,
+            TARGET: predicted.astype(int),
+            "probability": probabilities[:, 1],
         }
     )
 
