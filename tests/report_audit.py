@@ -16,6 +16,8 @@ from html.parser import HTMLParser
 import pandas as pd
 from scipy import stats
 
+from titanic.modeling.scale import DIAGNOSTIC_TRAIN_ROWS, IMPORTANCE_ROWS
+
 Z95 = 1.959963984540054
 # Literals that are not about the data: the date of the sinking.
 ALLOWED_LITERALS = ("15 April 1912",)
@@ -318,6 +320,8 @@ def known_values(
     values += [summary["cross_validation"]["accuracy"]["mean"] - estimate["mean"]]
     auc = summary["validation"]["roc_auc"]
     values.append(hanley_mcneil(auc, fn + tp, tn + fp))
+    # the diagnostics' row budgets, which the report states (titanic.modeling.scale)
+    values += [DIAGNOSTIC_TRAIN_ROWS, IMPORTANCE_ROWS]
     return values
 
 
