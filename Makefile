@@ -81,6 +81,7 @@ benchmark: setup ## Run the benchmarks and rewrite docs/benchmarks.md
 	$(BIN)/python benchmarks/bench_dask.py
 	$(BIN)/python benchmarks/bench_storage.py
 	$(BIN)/python benchmarks/bench_signals.py
+	$(BIN)/python benchmarks/bench_speed.py --sizes 891,8910,89100,733000
 
 clean: ## Remove outputs and caches (keeps .venv)
 	rm -rf _output .pytest_cache .ruff_cache .mypy_cache
