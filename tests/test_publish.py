@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from titanic.cli import app
 from titanic.config import load_settings
+from titanic.fingerprint import sha256_hex
 from titanic.io import locations as storage
-from titanic.io.checksums import sha256_hex
 from titanic.io.output_sets import seal
 
 from .test_storage import aws_environment, bucket, moto_endpoint  # noqa: F401  (fixtures)

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from titanic.config import DataSettings
 from titanic.errors import DataError, OutputError
-from titanic.io.checksums import sha256_hex
+from titanic.fingerprint import sha256_hex
 from titanic.io.locations import Location, resolve_location, storage_errors
 from titanic.io.output_sets import MANIFEST, read_manifest, verify
 
