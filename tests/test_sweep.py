@@ -447,7 +447,7 @@ def compiled_exporters(_task: object) -> int:
 def test_render_pool_workers_start_with_the_page_templates_compiled():
     # In a new interpreter: a process has one forkserver, preloaded by the first pool it starts.
     script = (
-        "from titanic.sweep.run import render_pool\n"
+        "from titanic.sweep.pool import render_pool\n"
         "from tests.test_sweep import compiled_exporters\n"
         "with render_pool(1) as pool:\n"
         "    print(pool.submit(compiled_exporters, None).result(timeout=120))\n"

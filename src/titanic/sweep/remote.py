@@ -38,7 +38,14 @@ from titanic.io.output_sets import (
 from titanic.project import PARAMS_FILENAME, Project
 from titanic.provenance import SHIPPED_GIT_STATE, git_state
 from titanic.sweep.cache import TYPESETTING_FILES
-from titanic.sweep.worker import FAILED_LOG_FILENAME, SealedFiles, VariantRun, VariantTask
+from titanic.sweep.pool import render_pool
+from titanic.sweep.worker import (
+    FAILED_LOG_FILENAME,
+    SealedFiles,
+    VariantRun,
+    VariantTask,
+    execute_variant,
+)
 
 EXTRA_PARAMS_DIRNAME = "params-files"
 
@@ -240,10 +247,6 @@ def _execute(task: VariantTask) -> VariantRun:
     launching each kernel as a new interpreter. So does a stand-in render (tests,
     benchmarks), which may not be importable by the render process.
     """
-    # Imported here: the sweep's run module imports this one.
-    from titanic.sweep.run import render_pool  # pylint: disable=import-outside-toplevel
-    from titanic.sweep.worker import execute_variant  # pylint: disable=import-outside-toplevel
-
     if task.render is not None or multiprocessing.current_process().daemon:
         return execute_variant(task)
     with render_pool(1) as render_process:
