@@ -20,8 +20,9 @@ LAYERS = (
     ("report",),
     ("outputs", "analysis", "modeling", "dataset", "features", "plots", "findings"),
     ("io", "site"),
-    ("config", "settings", "feature_groups", "overrides", "shortcuts", "params_yaml"),
-    ("fingerprint", "schema", "errors", "project", "provenance", "metrics", "processes"),
+    ("config", "report_parameters", "layers", "strict_yaml", "settings"),
+    ("feature_groups", "schema", "fingerprint", "project", "provenance", "metrics", "processes"),
+    ("errors",),
 )
 
 
