@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 from titanic import fingerprint
 from titanic.cli import app
 from titanic.config import DataSettings, load_settings
-from titanic.dataset import data_fingerprint
 from titanic.errors import ConfigError, ReportError, SweepError
 from titanic.fingerprint import json_sha256
+from titanic.io.locations import data_fingerprint
 from titanic.io.output_sets import OutputSet
 from titanic.project import Project
 from titanic.report.request import RenderRequest

@@ -202,17 +202,3 @@ def load_dataset(
     return Dataset(
         train, test, location.display, (train_file, test_file), location.describe_endpoint()
     )
-
-
-def data_fingerprint(data: DataSettings, root: Path | None = None) -> dict[str, str]:
-    """Hash the bytes of the training and test files actually found at ``data.source``.
-
-    Raises
-    ------
-    DataError
-        When a file cannot be read.
-    """
-    location = resolve_location(data, root)
-    return {
-        name: sha256_hex(read_bytes(location, name)) for name in (data.train_file, data.test_file)
-    }

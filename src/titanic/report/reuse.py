@@ -31,7 +31,6 @@ import nbformat
 from nbformat import NotebookNode
 
 from titanic.config import Settings
-from titanic.dataset import data_fingerprint
 from titanic.fingerprint import (
     changed_components,
     key_record,
@@ -39,6 +38,7 @@ from titanic.fingerprint import (
     sha256_hex,
     sha256_or_absent,
 )
+from titanic.io.locations import data_fingerprint
 from titanic.io.output_sets import check_files, read_manifest
 from titanic.project import Project
 from titanic.report.inline import USER_EXPRESSIONS, inline_expressions, inline_sequence

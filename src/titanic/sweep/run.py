@@ -18,8 +18,8 @@ from typing import Literal
 from titanic.config import (
     load_settings,
 )
-from titanic.dataset import data_fingerprint
 from titanic.errors import OutputError, SweepError, TitanicError, some_of
+from titanic.io.locations import data_fingerprint
 from titanic.io.output_sets import check_writable_folder, publish, remove_stale
 from titanic.project import OUTPUT_SET, Project
 from titanic.report.request import RenderRequest
