@@ -6,8 +6,16 @@
 FROM python:3.11.14-slim-bookworm
 
 ARG QUARTO_VERSION=1.8.27
+# sha256 of Quarto's release archives quarto-<version>-linux-<arch>.tar.gz; change them with
+# QUARTO_VERSION. The build stops when a download does not match.
+ARG QUARTO_SHA256_AMD64=bdf689b5589789a1f21d89c3b83d78ed02a97914dd702e617294f2cc1ea7387d
+ARG QUARTO_SHA256_ARM64=1f2082e82e971c5b2b78424cac93a0921c0050455ec5eaa32533b0230682883e
 ARG UV_VERSION=0.13.9
-# BuildKit sets TARGETARCH (amd64 or arm64); Quarto publishes a .deb for both.
+# sha256 of uv's Linux wheels for UV_VERSION, as uv.lock records them (x86_64, then aarch64).
+ARG UV_SHA256_X86_64=d7f459fe4fd247d830351c75686d3996ace3c6f3f728eb0e85a30b7ada0cef19
+ARG UV_SHA256_AARCH64=5435c5ce14a56431208ca0996416d310f1598e8c2c8ba707688985a16bb82dbe
+ARG UV_SHA256_AARCH64_2_28=ecb6028d79dc96fbeafffe5c8af62a7099487ebc05a701e76714eebcffd06375
+# BuildKit sets TARGETARCH (amd64 or arm64); Quarto publishes an archive for both.
 ARG TARGETARCH=amd64
 
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
@@ -21,18 +29,31 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     UV_LINK_MODE=copy \
     UV_NO_CACHE=1
 
-# make runs the README's command (`make report`); Quarto comes from its release .deb, fetched with
-# the interpreter the base image already has, so no download tool stays in the image.
+# make runs the README's command (`make report`). Quarto comes from its release archive, fetched
+# with the interpreter the base image already has (no download tool stays in the image) and
+# checked against its sha256; uv comes from PyPI with pip checking the wheel's sha256
+# (--require-hashes); the Python packages then come from uv.lock, whose hashes uv checks.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends make=4.3-4.1 \
-    && python -c "import sys, urllib.request; urllib.request.urlretrieve(sys.argv[1], sys.argv[2])" \
-        "https://github.com/quarto-dev/quarto-cli/releases/download/v${QUARTO_VERSION}/quarto-${QUARTO_VERSION}-linux-${TARGETARCH}.deb" \
-        /tmp/quarto.deb \
-    && dpkg -i /tmp/quarto.deb \
-    && rm -f /tmp/quarto.deb \
     && rm -rf /var/lib/apt/lists/* \
+    && case "${TARGETARCH}" in \
+        amd64) quarto_sha256="${QUARTO_SHA256_AMD64}" ;; \
+        arm64) quarto_sha256="${QUARTO_SHA256_ARM64}" ;; \
+        *) echo "no Quarto checksum for ${TARGETARCH}" >&2; exit 1 ;; \
+    esac \
+    && python -c "import sys, urllib.request; urllib.request.urlretrieve(sys.argv[1], sys.argv[2])" \
+        "https://github.com/quarto-dev/quarto-cli/releases/download/v${QUARTO_VERSION}/quarto-${QUARTO_VERSION}-linux-${TARGETARCH}.tar.gz" \
+        /tmp/quarto.tar.gz \
+    && echo "${quarto_sha256}  /tmp/quarto.tar.gz" | sha256sum --check --strict - \
+    && mkdir -p /opt/quarto \
+    && tar -xzf /tmp/quarto.tar.gz -C /opt/quarto --strip-components=1 --no-same-owner \
+    && rm -f /tmp/quarto.tar.gz \
+    && ln -s /opt/quarto/bin/quarto /usr/local/bin/quarto \
     && quarto --version \
-    && python -m pip install --no-cache-dir "uv==${UV_VERSION}"
+    && printf 'uv==%s --hash=sha256:%s --hash=sha256:%s --hash=sha256:%s\n' "${UV_VERSION}" \
+        "${UV_SHA256_X86_64}" "${UV_SHA256_AARCH64}" "${UV_SHA256_AARCH64_2_28}" > /tmp/uv.txt \
+    && python -m pip install --no-cache-dir --require-hashes -r /tmp/uv.txt \
+    && rm -f /tmp/uv.txt
 
 # `serve` renders the report when the mounted _output/ has none yet, then serves that folder.
 RUN printf '%s\n' '#!/bin/sh' 'set -e' 'cd /app' \

@@ -41,7 +41,9 @@ run: setup ## Train and evaluate; print the metrics and write _output/metrics.js
 predict: setup ## Write the Kaggle submission _output/submission.csv
 	$(BIN)/titanic predict
 
-sweep: setup ## Render the report for every variant in params.yaml, with a comparison page
+# The report first: the site's landing page and every variant's report link to it.
+sweep: setup ## Render the report, then every variant in params.yaml, with a comparison page
+	$(BIN)/titanic render
 	$(BIN)/titanic sweep
 
 # Tests run in TEST_WORKERS processes (pytest-xdist). Most of the suite's time goes to renders,

@@ -123,3 +123,36 @@ def test_figures_are_drawn_again_only_when_their_data_changes(written, monkeypat
     added = ComparisonEntry("n_estimators-20_max_depth-2", {KEYS[0]: 20, KEYS[1]: 2}, "done", 1.0)
     write_comparison(folder, [*restated, added], KEYS)
     assert sorted(drawn) == sorted(KEYS)
+
+
+def margin_rows(means: dict[str, float]) -> list[dict]:
+    return [{"variant": name, "cv_accuracy_mean": mean} for name, mean in means.items()]
+
+
+def test_a_lead_on_every_shared_fold_is_clear():
+    folds = {"a": [0.85, 0.86, 0.84], "b": [0.80, 0.81, 0.79]}
+    sentence = compare.margin_sentence(margin_rows({"a": 0.85, "b": 0.80}), folds, ["model.x"])
+    assert sentence == (
+        "Its lead over the runner-up, b, is clear (+5.0 points on average over the same 3 folds,"
+        " standard deviation 0.0)."
+    )
+
+
+def test_a_lead_that_changes_sign_across_folds_is_within_noise():
+    folds = {"a": [0.85, 0.80, 0.90], "b": [0.84, 0.83, 0.86]}
+    rows = margin_rows({"a": 0.85, "b": 0.8433})
+    sentence = compare.margin_sentence(rows, folds, ["model.x"])
+    assert sentence.startswith("The runner-up, b, is within noise of it (+0.7 points on average")
+    assert sentence.endswith("the sweep does not single out one variant.")
+
+
+def test_variants_on_other_folds_are_compared_by_their_spread():
+    folds = {"a": [0.85, 0.86, 0.84], "b": [0.80, 0.81, 0.79]}
+    rows = margin_rows({"a": 0.85, "b": 0.80})
+    sentence = compare.margin_sentence(rows, folds, ["split.test_size"])
+    # lead 0.05 against 1.96 * hypot(0.01 / sqrt 3, 0.01 / sqrt 3) = 0.016
+    assert sentence == (
+        "Its lead over the runner-up, b, is clear (+5.0 points; the swept parameters change the"
+        " folds)."
+    )
+    assert compare.margin_sentence(margin_rows({"a": 0.85}), folds, []) == ""

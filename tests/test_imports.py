@@ -21,7 +21,16 @@ LAYERS = (
     ("outputs", "analysis", "modeling", "dataset", "features", "plots", "findings"),
     ("io", "site"),
     ("config", "report_parameters", "layers", "strict_yaml", "settings"),
-    ("feature_groups", "schema", "fingerprint", "project", "provenance", "metrics", "processes"),
+    (
+        "feature_groups",
+        "schema",
+        "fingerprint",
+        "project",
+        "provenance",
+        "metrics",
+        "processes",
+        "uncertainty",
+    ),
     ("errors",),
 )
 

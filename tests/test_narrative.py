@@ -6,17 +6,14 @@ import pandas as pd
 
 from titanic.dataset import DataFile
 from titanic.findings import (
-    Comparison,
     Errors,
-    FoldGain,
-    GroupRate,
     ImportanceRanking,
-    Interval,
     ModelFindings,
     PredictionFindings,
     data_findings,
 )
 from titanic.report import narrative
+from titanic.uncertainty import Comparison, FoldGain, GroupRate, Interval
 
 
 def test_comparison_sentence_states_the_direction_with_both_rates():

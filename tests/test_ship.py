@@ -97,6 +97,10 @@ def run_commands(workflow: dict) -> list[str]:
     ]
 
 
+def steps_of(workflow: dict) -> list[dict]:
+    return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+
+
 def action_refs(workflow: dict) -> list[str]:
     return [
         step["uses"]
@@ -157,14 +161,46 @@ def test_pinned_versions_agree_with_the_rest_of_the_project():
 
     quarto = args.get("QUARTO_VERSION", "")
     assert re.fullmatch(r"\d+\.\d+\.\d+", quarto), f"QUARTO_VERSION={quarto!r} is not pinned"
-    report = load_yaml(WORKFLOWS / "report.yml")
-    setup_quarto = [
-        step
-        for job in report["jobs"].values()
-        for step in job.get("steps", [])
-        if step.get("uses", "").startswith("quarto-dev/quarto-actions/setup@")
-    ]
-    assert [step["with"]["version"] for step in setup_quarto] == [quarto]
+    # CI installs the same Quarto, so that the tests needing it run there instead of skipping.
+    for name in ("report.yml", "ci.yml"):
+        setup_quarto = [
+            step
+            for step in steps_of(load_yaml(WORKFLOWS / name))
+            if step.get("uses", "").startswith("quarto-dev/quarto-actions/setup@")
+        ]
+        assert [step["with"]["version"] for step in setup_quarto] == [quarto], name
+
+
+def test_every_download_in_the_image_is_checked_against_its_sha256():
+    runs = instruction_arguments("RUN")
+    downloads = [run for run in runs if re.search(r"urlretrieve|curl |wget |ADD ", run)]
+    assert downloads, "the Dockerfile downloads Quarto: where?"
+    for run in downloads:
+        assert "sha256sum --check --strict" in run, run
+    for run in runs:
+        if "pip install" in run:
+            assert "--require-hashes" in run, run
+    args = dockerfile_args()
+    archive_sums = [args.get("QUARTO_SHA256_AMD64", ""), args.get("QUARTO_SHA256_ARM64", "")]
+    assert all(re.fullmatch(r"[0-9a-f]{64}", value) for value in archive_sums), archive_sums
+    assert not [keyword for keyword, _ in dockerfile_instructions() if keyword == "ADD"]
+
+
+def test_the_image_checks_uv_against_the_hashes_of_uv_lock():
+    args = dockerfile_args()
+    lock = (ROOT / "uv.lock").read_text()
+    version = re.escape(args["UV_VERSION"])
+    entry = re.search(
+        rf'^name = "uv"\nversion = "{version}"\n.*?(?=^\[\[package\]\]|\Z)', lock, re.S | re.M
+    )
+    assert entry, f"uv {args['UV_VERSION']} is not in uv.lock"
+    linux_wheels = set(
+        re.findall(
+            r'manylinux[^"]*(?:x86_64|aarch64)\.whl", hash = "sha256:([0-9a-f]{64})"',
+            entry.group(0),
+        )
+    )
+    assert linux_wheels == {value for name, value in args.items() if name.startswith("UV_SHA256_")}
 
 
 def test_the_environment_is_installed_before_the_source_is_copied():
@@ -279,21 +315,88 @@ def test_ci_lints_and_tests_on_push_and_pull_request():
     assert setup_uv
 
 
-def test_report_workflow_renders_and_publishes_to_pages():
-    report = load_yaml(WORKFLOWS / "report.yml")
-    assert report["on"]["push"]["branches"] == ["main"]
-    assert "workflow_dispatch" in report["on"]
-    commands = run_commands(report)
-    assert {"make report", "make sweep"} <= set(commands)
-    for published in ["report.html", "report.pdf", "variants/index.html"]:
-        assert any(published in command for command in commands)
-    uploads = [
-        step
-        for job in report["jobs"].values()
-        for step in job.get("steps", [])
-        if step.get("uses", "").startswith("actions/upload-pages-artifact@")
+# The first major of each action that runs on Node 24 (GitHub retires Node 20 from its runners).
+NODE_24_MAJORS = {
+    "actions/checkout": 5,
+    "actions/setup-python": 6,
+    "actions/cache": 5,
+    "actions/configure-pages": 6,
+    "actions/upload-pages-artifact": 5,
+    "actions/deploy-pages": 5,
+    "astral-sh/setup-uv": 7,
+    "docker/setup-buildx-action": 4,
+    "docker/metadata-action": 6,
+    "docker/build-push-action": 7,
+    "docker/login-action": 4,
+}
+# Composite actions run no Node of their own.
+COMPOSITE_ACTIONS = {"quarto-dev/quarto-actions/setup"}
+
+
+@pytest.mark.parametrize("workflow", workflow_files(), ids=lambda path: path.name)
+def test_actions_run_on_node_24(workflow):
+    for ref in action_refs(load_yaml(workflow)):
+        name, _, version = ref.partition("@")
+        if name in COMPOSITE_ACTIONS:
+            continue
+        assert name in NODE_24_MAJORS, f"{workflow.name}: {name}: which major runs on Node 24?"
+        major = int(version.lstrip("v").split(".")[0])
+        assert major >= NODE_24_MAJORS[name], f"{workflow.name}: {ref} runs on Node 20"
+
+
+def test_ci_installs_quarto_before_the_tests():
+    names = [
+        step.get("uses", step.get("run", "")) for step in steps_of(load_yaml(WORKFLOWS / "ci.yml"))
     ]
-    assert [step["with"]["path"] for step in uploads] == ["_output"]
+    quarto = [index for index, name in enumerate(names) if "quarto-actions/setup@" in name]
+    assert quarto and quarto[0] < names.index("make test")
+
+
+def test_report_workflow_runs_only_after_ci_passed_on_the_same_commit():
+    report = load_yaml(WORKFLOWS / "report.yml")
+    ci_name = load_yaml(WORKFLOWS / "ci.yml")["name"]
+    assert report["on"] == {
+        "workflow_run": {"workflows": [ci_name], "types": ["completed"], "branches": ["main"]}
+    }
+    (render,) = [job for job in report["jobs"].values() if "needs" not in job]
+    condition = " ".join(render["if"].split())
+    assert "github.event.workflow_run.conclusion == 'success'" in condition
+    assert "github.event.workflow_run.event == 'push'" in condition
+    checkout = [
+        step for step in render["steps"] if step.get("uses", "").startswith("actions/checkout@")
+    ]
+    assert checkout[0]["with"]["ref"] == "${{ github.event.workflow_run.head_sha }}"
+
+
+def test_report_workflow_restores_the_outputs_before_the_sweep():
+    report = load_yaml(WORKFLOWS / "report.yml")
+    steps = steps_of(report)
+    caches = [
+        index
+        for index, step in enumerate(steps)
+        if step.get("uses", "").startswith("actions/cache@")
+    ]
+    sweep = [
+        index for index, step in enumerate(steps) if step.get("run", "").strip() == "make sweep"
+    ]
+    assert caches and sweep and caches[0] < sweep[0]
+    cache = steps[caches[0]]["with"]
+    assert cache["path"] == "_output"
+    # A key per commit (each run saves its outputs), restored from the latest by prefix.
+    assert "workflow_run.head_sha" in cache["key"]
+    assert cache["restore-keys"].strip() and cache["key"].startswith(cache["restore-keys"].strip())
+
+
+def test_report_workflow_publishes_the_declared_site_to_pages():
+    report = load_yaml(WORKFLOWS / "report.yml")
+    commands = run_commands(report)
+    assert "make sweep" in commands
+    assert ".venv/bin/titanic publish --to _site" in commands
+    uploads = [
+        step for step in steps_of(report)
+        if step.get("uses", "").startswith("actions/upload-pages-artifact@")
+    ]  # fmt: skip
+    assert [step["with"]["path"] for step in uploads] == ["_site"]
     deploy = [
         job
         for job in report["jobs"].values()
@@ -308,17 +411,25 @@ def test_docker_workflow_builds_pull_requests_and_pushes_only_tags():
     docker = load_yaml(WORKFLOWS / "docker.yml")
     assert "pull_request" in docker["on"]
     assert docker["on"]["push"]["tags"] == ["v*"]
-    steps = [step for job in docker["jobs"].values() for step in job["steps"]]
-    builds = [
-        step for step in steps if step.get("uses", "").startswith("docker/build-push-action@")
+    assert docker["permissions"] == {"contents": "read"}
+    writers = {name: job for name, job in docker["jobs"].items()
+               if job.get("permissions", {}).get("packages") == "write"}  # fmt: skip
+    assert len(writers) == 1, "one job, and only one, may write packages"
+    (pusher,) = writers.values()
+    # Least privilege: the job that may write packages runs for a pushed v* tag only.
+    assert pusher["if"] == "github.event_name == 'push' && startsWith(github.ref, 'refs/tags/v')"
+    for name, job in docker["jobs"].items():
+        pushes = [step for step in job["steps"] if step.get("with", {}).get("push")]
+        if name not in writers:
+            assert not pushes, f"{name} pushes without being the tag-only job"
+            assert "packages" not in job.get("permissions", {}), name
+    pushes = [step for step in pusher["steps"] if step.get("with", {}).get("push")]
+    assert [step["with"]["tags"] for step in pushes] == ["${{ steps.meta.outputs.tags }}"]
+    meta = [
+        step
+        for step in pusher["steps"]
+        if step.get("uses", "").startswith("docker/metadata-action@")
     ]
-    assert builds
-    pushes = [step for step in builds if step["with"].get("push")]
-    assert pushes, "no step pushes the image"
-    for step in pushes:
-        assert step.get("if") == "startsWith(github.ref, 'refs/tags/v')"
-        assert step["with"]["tags"] == "${{ steps.meta.outputs.tags }}"
-    meta = [step for step in steps if step.get("uses", "").startswith("docker/metadata-action@")]
     assert [step["with"]["images"] for step in meta] == ["${{ env.IMAGE }}"]
     assert docker["env"]["IMAGE"].startswith("ghcr.io/")
 

@@ -116,6 +116,22 @@ class SweepError(TitanicError):
         super().__init__(message)
 
 
+class PublishError(TitanicError):
+    """``titanic publish`` could not put the site in place; readers still see the earlier one.
+
+    Parameters
+    ----------
+    message : str
+        What failed, naming the object or folder at fault.
+    destination : str, optional
+        Where the site was being published.
+    """
+
+    def __init__(self, message: str, destination: str | None = None):
+        self.destination = destination
+        super().__init__(message)
+
+
 class ClusterError(TitanicError):
     """The Dask cluster cannot be reached or started, or a worker refuses a variant.
 

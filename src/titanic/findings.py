@@ -14,18 +14,25 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
-from typing import Literal
-
-import pandas as pd
-from scipy import stats
+from typing import TYPE_CHECKING, Literal
 
 from titanic.metrics import MetricsSummary
 from titanic.schema import TARGET
+from titanic.uncertainty import (
+    Comparison,
+    FoldGain,
+    GroupRate,
+    Interval,
+    Verdict,
+    Z,
+    auc_standard_error,
+)
 
-LEVEL = 0.95
-Z = NormalDist().inv_cdf(0.5 + LEVEL / 2)
-Verdict = Literal["more", "less", "same"]
+if TYPE_CHECKING:
+    # The frames come from the caller: the sweep's comparison page judges fold gains without
+    # importing pandas.
+    import pandas as pd
+
 NUMERIC_COLUMNS = ("Pclass", "Age", "SibSp", "Parch", "Fare", "family_size")
 # Display names of raw values; any other value is shown as "<column> <value>".
 GROUP_NAMES: Mapping[tuple[str, object], str] = {
@@ -40,51 +47,6 @@ GROUP_NAMES: Mapping[tuple[str, object], str] = {
 }
 FAMILY_BANDS = ((1, 1, "passengers travelling alone"), (2, 4, "families of two to four"))
 LARGE_FAMILY = "families of five or more"
-
-
-@dataclass(frozen=True)
-class GroupRate:
-    """How many passengers of a group there are and how many survived."""
-
-    name: str
-    passengers: int
-    survivors: int
-
-    @property
-    def rate(self) -> float:
-        """Return the observed survival rate (0 for an empty group)."""
-        return self.survivors / self.passengers if self.passengers else 0.0
-
-    @property
-    def variance(self) -> float:
-        """Return the Agresti-Caffo variance of the rate."""
-        adjusted = (self.survivors + 1) / (self.passengers + 2)
-        return adjusted * (1 - adjusted) / (self.passengers + 2)
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """Two groups' survival rates, and whether their difference exceeds the noise."""
-
-    first: GroupRate
-    second: GroupRate
-
-    @property
-    def difference(self) -> float:
-        """Return the first rate minus the second."""
-        return self.first.rate - self.second.rate
-
-    @property
-    def standard_error(self) -> float:
-        """Return the standard error of the difference."""
-        return math.sqrt(self.first.variance + self.second.variance)
-
-    @property
-    def verdict(self) -> Verdict:
-        """Return ``"more"``/``"less"`` when the first clearly survived more/less, else same."""
-        if abs(self.difference) <= Z * self.standard_error:
-            return "same"
-        return "more" if self.difference > 0 else "less"
 
 
 def group_name(column: str, value: object) -> str:
@@ -261,67 +223,6 @@ def data_findings(train: pd.DataFrame, test_passengers: int, child_age: float) -
     )
 
 
-@dataclass(frozen=True)
-class FoldGain:
-    """The model's accuracy minus a rule's, across the same folds."""
-
-    rule: str
-    mean: float
-    std: float
-    folds: int
-
-    @property
-    def verdict(self) -> Verdict:
-        """Return ``"more"`` when the model is clearly more accurate (a t-test across folds)."""
-        if self.folds < 2 or self.std == 0:
-            return "same" if self.mean == 0 else ("more" if self.mean > 0 else "less")
-        critical = float(stats.t.ppf(0.5 + LEVEL / 2, self.folds - 1))
-        if abs(self.mean) <= critical * self.std / math.sqrt(self.folds):
-            return "same"
-        return "more" if self.mean > 0 else "less"
-
-
-@dataclass(frozen=True)
-class Interval:
-    """The accuracy to expect on a new sample of ``sample_size`` passengers, with its range.
-
-    The variance adds the uncertainty of the estimate itself (the spread of its folds over
-    the square root of their number) and the binomial noise of scoring ``sample_size`` new
-    passengers: ``estimate +/- z * sqrt(std**2 / folds + estimate * (1 - estimate) / n)``.
-    """
-
-    estimate: float
-    std: float
-    folds: int
-    sample_size: int
-    method: str
-
-    @property
-    def estimate_error(self) -> float:
-        """Return the standard error of the estimate across its folds."""
-        return self.std / math.sqrt(self.folds)
-
-    @property
-    def sampling_error(self) -> float:
-        """Return the standard deviation of the accuracy on ``sample_size`` new passengers."""
-        return math.sqrt(self.estimate * (1 - self.estimate) / self.sample_size)
-
-    @property
-    def half_width(self) -> float:
-        """Return half the interval's width."""
-        return Z * math.hypot(self.estimate_error, self.sampling_error)
-
-    @property
-    def low(self) -> float:
-        """Return the interval's lower end, at least 0."""
-        return max(0.0, self.estimate - self.half_width)
-
-    @property
-    def high(self) -> float:
-        """Return the interval's upper end, at most 1."""
-        return min(1.0, self.estimate + self.half_width)
-
-
 def expected_accuracy(
     nested: tuple[float, float, int] | None,
     cross_validation: tuple[float, float, int],
@@ -374,15 +275,6 @@ def errors_of(matrix: Sequence[Sequence[int]]) -> Errors:
     """Return the errors of a 2x2 matrix, rows actual (died, survived), columns predicted."""
     (tn, fp), (fn, tp) = matrix
     return Errors(int(tn), int(fp), int(fn), int(tp))
-
-
-def auc_standard_error(auc: float, positives: int, negatives: int) -> float:
-    """Return the Hanley-McNeil standard error of a ROC AUC."""
-    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
-    variance = (
-        auc * (1 - auc) + (positives - 1) * (q1 - auc**2) + (negatives - 1) * (q2 - auc**2)
-    ) / (positives * negatives)
-    return math.sqrt(max(variance, 0.0))
 
 
 @dataclass(frozen=True)
@@ -535,7 +427,7 @@ def prediction_findings(
 
     ``predicted`` holds the 0/1 predictions, aligned with ``test``'s rows.
     """
-    outcomes = pd.Series(predicted.to_numpy(), index=test.index)
+    outcomes = predicted.set_axis(test.index)
     by_sex = [
         Comparison(
             rate_of(f"{name} predicted", outcomes[test["Sex"] == sex]),

@@ -20,6 +20,7 @@ LOCK_FILENAME = "uv.lock"
 OUTPUT_SET = (
     "model.joblib",
     "metrics.json",
+    "summary.json",
     "params.resolved.yaml",
     "figures/*.png",
     "report.html",

@@ -209,6 +209,16 @@ def _say_removed(folder: Path, removed: Sequence[str]) -> None:
         )
 
 
+def _write_landing(folder: Path) -> None:
+    """Write the site's landing page into the output folder and say where it is."""
+    from titanic.provenance import git_state
+    from titanic.site.landing import write_landing
+
+    landing = write_landing(folder, git_state(current_project().root))
+    if landing is not None:
+        stdout.print(f"Landing page (the site's root): {landing}", highlight=False)
+
+
 @app.command()
 @handle_errors
 def run(params: ParamsFiles = None, overrides: Overrides = None) -> None:
@@ -323,6 +333,7 @@ def render(
         if path is not None:
             stdout.print(f"  {path}", highlight=False)
     _say_removed(result.html.parent, result.removed)
+    _write_landing(result.html.parent)
 
 
 @app.command()
@@ -384,6 +395,7 @@ def sweep(
         result = run_sweep(current_project(), options, executor, SweepProgress(stderr))
     stdout.print(sweep_table(result))
     stdout.print(f"Comparison page: {result.index}", highlight=False)
+    _write_landing(result.folder.parent)
     failed = [outcome.variant.name for outcome in result.with_status("failed")]
     if failed:
         raise SweepError(
@@ -437,21 +449,41 @@ def publish(
     params: ParamsFiles = None,
     overrides: Overrides = None,
     to: Annotated[
-        str, typer.Option("--to", metavar="URL", help="Where to publish: s3://bucket/prefix.")
+        str,
+        typer.Option("--to", metavar="DEST", help="s3://bucket/prefix, or a local folder."),
     ] = "",
+    include_models: Annotated[
+        bool,
+        typer.Option("--include-models", help="Publish each model.joblib (a pickle) too."),
+    ] = False,
 ) -> None:
-    """Upload the report, its PDF, notebook, metrics and the sweep's comparison site to S3."""
-    from titanic.io.publishing import publish_outputs
+    """Publish the site: landing page, report (HTML, PDF), figures, metrics and the comparison.
+
+    The new version goes under DEST/versions/<id>/ and DEST/index.html is switched to it last:
+    readers see the earlier site or the new one, complete, whatever fails. Notebooks, logs,
+    resolved parameters and models are not published (models only with --include-models).
+    """
+    from titanic.io.publishing import publish_site
+    from titanic.provenance import git_state
 
     project = current_project()
     settings = settings_from(project, params, overrides)
-    published, url = publish_outputs(project.resolve(settings.output_dir), to, settings.data)
-    for file in published:
+    result = publish_site(
+        project.resolve(settings.output_dir), to, settings.data, include_models,
+        git_state(project.root),
+    )  # fmt: skip
+    for file in result.files:
         stdout.print(
-            f"{file.sha256}  {file.size:>9,}  {file.content_type:<28}  {file.name}",
+            f"{file.sha256}  {file.size:>9,}  {file.content_type:<26}  {file.name}",
             highlight=False,
         )
-    stdout.print(f"Published {len(published)} files; read the report at {url}", highlight=False)
+    if result.pruned:
+        stdout.print(f"Removed earlier versions: {', '.join(result.pruned)}", highlight=False)
+    stdout.print(
+        f"Published {len(result.files)} files as version {result.version}; read the site at"
+        f" {result.url}",
+        highlight=False,
+    )
 
 
 @app.command("params")

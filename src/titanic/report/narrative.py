@@ -13,17 +13,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from titanic.findings import (
-    LEVEL,
-    Comparison,
     Correlation,
     DataFindings,
     Errors,
-    Interval,
     ModelFindings,
     PredictionFindings,
     Ranking,
-    Z,
 )
+from titanic.uncertainty import LEVEL, Comparison, Interval, Z
 
 OUTCOMES = {0: "death", 1: "survival"}
 COLUMN_NAMES = {

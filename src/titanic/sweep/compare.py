@@ -14,6 +14,7 @@ import html
 import io
 import json
 import math
+import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from titanic.fingerprint import sha256_hex
 from titanic.io.atomic import write_json, write_text
 from titanic.metrics import FLAT_METRIC_NAMES, METRIC_NAMES, flat_metrics, parse_document
 from titanic.provenance import utc_timestamp
+from titanic.uncertainty import FoldGain, Z
 
 if TYPE_CHECKING:  # drawn only when a figure's data changed: a cached sweep never imports them
     from matplotlib.figure import Figure
@@ -84,6 +86,60 @@ def read_metrics(folder: Path) -> dict[str, float] | None:
     except (OSError, ValueError):
         return None
     return flat_metrics(document["metrics"])
+
+
+def fold_accuracies(folder: Path) -> list[float] | None:
+    """Return a variant's cross-validation accuracy per fold, ``None`` if absent or odd."""
+    try:
+        document = parse_document((folder / METRICS_FILENAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return list(document["metrics"]["cross_validation_folds"]["accuracy"])
+
+
+# Swept keys that change the folds themselves: variants then cannot be compared fold by fold.
+FOLD_KEYS = ("split.", "data.", "random_state")
+
+
+def margin_sentence(
+    rows: Sequence[Row], folds: Mapping[str, Sequence[float]], keys: Sequence[str]
+) -> str:
+    """Say whether the best variant's lead over the runner-up exceeds the noise.
+
+    On the same folds (nothing swept changes them) the lead is judged fold by fold, with a
+    t-test of the paired differences; otherwise from the two means and their spread.
+    """
+    scored = sorted(
+        (row for row in rows if isinstance(row[BEST_BY], float)), key=lambda row: -row[BEST_BY]
+    )
+    if len(scored) < 2:
+        return ""
+    best, runner = (folds.get(row["variant"]) or [] for row in scored[:2])
+    name = html.escape(scored[1]["variant"])
+    paired = len(best) == len(runner) > 1 and not any(key.startswith(FOLD_KEYS) for key in keys)
+    if paired:
+        differences = [first - second for first, second in zip(best, runner, strict=True)]
+        gain = FoldGain(
+            name, statistics.fmean(differences), statistics.stdev(differences), len(best)
+        )
+        clear = gain.verdict == "more"
+        numbers = (
+            f"{100 * gain.mean:+.1f} points on average over the same {gain.folds} folds,"
+            f" standard deviation {100 * gain.std:.1f}"
+        )
+    elif len(best) > 1 and len(runner) > 1:
+        lead = scored[0][BEST_BY] - scored[1][BEST_BY]
+        spread = math.hypot(*(statistics.stdev(f) / math.sqrt(len(f)) for f in (best, runner)))
+        clear = lead > Z * spread
+        numbers = f"{100 * lead:+.1f} points; the swept parameters change the folds"
+    else:
+        return ""
+    if clear:
+        return f"Its lead over the runner-up, {name}, is clear ({numbers})."
+    return (
+        f"The runner-up, {name}, is within noise of it ({numbers}): the sweep does not single"
+        " out one variant."
+    )
 
 
 def _cell_value(value: Any) -> Any:
@@ -345,16 +401,22 @@ class FigureCache:
 
 
 def render_page(
-    rows: Sequence[Row], keys: Sequence[str], figures_cache: FigureCache | None = None
+    rows: Sequence[Row],
+    keys: Sequence[str],
+    figures_cache: FigureCache | None = None,
+    margin: str = "",
 ) -> str:
-    """Return the comparison page's HTML: counts, the sortable table and the figures."""
+    """Return the comparison page's HTML: counts, the sortable table and the figures.
+
+    ``margin`` says whether the best variant's lead exceeds the noise (:func:`margin_sentence`).
+    """
     figures_cache = figures_cache or FigureCache(None)
     counts = Counter(row["status"] for row in rows)
     tally = ", ".join(f"{count} {status}" for status, count in counts.most_common())
     best = [row for row in rows if row["best"]]
     best_text = (
         f"The best variant is <strong>{html.escape(best[0]['variant'])}</strong>,"
-        f" chosen by {BEST_BY_TEXT} (highlighted)."
+        f" chosen by {BEST_BY_TEXT} (highlighted). {margin}"
         if best
         else "No variant has metrics yet."
     )
@@ -410,6 +472,8 @@ def write_comparison(
     rows = summary_rows(folder, entries, keys)
     summary = write_text(folder / SUMMARY_FILENAME, summary_csv(rows))
     figures_cache = FigureCache(folder / FIGURES_CACHE_FILENAME)
-    index = write_text(folder / INDEX_FILENAME, render_page(rows, keys, figures_cache))
+    folds = {entry.name: fold_accuracies(folder / entry.name) or [] for entry in entries}
+    margin = margin_sentence(rows, folds, keys)
+    index = write_text(folder / INDEX_FILENAME, render_page(rows, keys, figures_cache, margin))
     figures_cache.save()
     return index, summary
