@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from titanic.io.checksums import sha256_hex
+from titanic.fingerprint import sha256_hex
 from titanic.io.output_sets import seal
 
 SUMMARY = {

@@ -7,23 +7,24 @@ from pydantic import ValidationError
 from titanic.config import (
     Settings,
     VariantSettings,
-    _is_type_tag,
-    _Layers,
     dump_settings,
-    encode_override,
-    get_dotted,
     load_settings,
-    load_yaml,
-    parameter_keys,
-    parse_override,
-    read_yaml_mapping,
     report_overrides,
     report_settings,
+)
+from titanic.errors import ConfigError
+from titanic.layers import (
+    ParameterLayers,
+    _is_type_tag,
+    encode_override,
+    get_dotted,
+    parse_override,
     set_dotted,
     validate_settings,
 )
-from titanic.errors import ConfigError
 from titanic.project import Project
+from titanic.settings import parameter_keys
+from titanic.strict_yaml import load_yaml, read_yaml_mapping
 
 from .conftest import REPO_ROOT
 
@@ -621,7 +622,7 @@ def test_settings_as_plain_values_and_layers_copied_when_merged(tmp_path):
     plain = accepted().to_dict()
     assert isinstance(plain["features"]["include"], list)
     first = {"section": {"inner": {"value": 1}}}
-    layers = _Layers()
+    layers = ParameterLayers()
     layers.merge(first, "first")
     first["section"]["inner"]["value"] = 2
     assert layers.values == {"section": {"inner": {"value": 1}}}

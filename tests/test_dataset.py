@@ -1,47 +1,68 @@
 import io
 import os
+import shutil
 
 import pandas as pd
 import pytest
 
 from titanic.config import DataSettings
-from titanic.dataset import load_dataset, parse_table, validate_table
+from titanic.dataset import load_dataset, validate_table
 from titanic.errors import DataError
+from titanic.io.tables import parse_table
 from titanic.schema import FEATURE_COLUMNS
 
-from .conftest import top_level_modules_after
+from .conftest import SHARED_DATA, top_level_modules_after
+
+# Kaggle's files as recorded in ../shared/data/titanic/SHA256SUMS: the embedded copy must be
+# byte for byte these, whether or not ../shared is beside the checkout.
+KAGGLE_SHA256 = {
+    "train.csv": "7d118fef8b6ccf7f81111877bc388536f7b1e498a655e3d649d19aaa010e9f6f",
+    "test.csv": "56023b9948236f3c7a1c9448fcf418b283e109ef177fa8c7e069158dd7dd52b2",
+}
+EMBEDDED = DataSettings(source="embedded", train_file="train.csv", test_file="test.csv")
 
 
 def local(folder, **extra) -> DataSettings:
     return DataSettings(source=str(folder), train_file="train.csv", test_file="test.csv", **extra)
 
 
-def read_shared_sums(kaggle_dir) -> dict[str, str]:
-    lines = (kaggle_dir / "SHA256SUMS").read_text().split("\n")
-    return {name: digest for digest, name in (line.split() for line in lines if line)}
+@pytest.fixture
+def shared_kaggle_dir():
+    """Kaggle's files beside the checkout (../shared/data/titanic); skips where they are absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(
+            f"{SHARED_DATA} is absent: no copy of Kaggle's files independent of the embedded one"
+        )
+    return SHARED_DATA
 
 
-def test_embedded_data_matches_the_published_checksums(kaggle_dir):
-    dataset = load_dataset(
-        DataSettings(source="embedded", train_file="train.csv", test_file="test.csv")
-    )
+def test_embedded_data_is_kaggle_s_files():
+    dataset = load_dataset(EMBEDDED)
     assert dataset.train.shape == (891, 12)
     assert dataset.test.shape == (418, 11)
-    files = {file.role: file for file in dataset.files}
-    published = read_shared_sums(kaggle_dir)
-    assert files["train"].sha256 == published["train.csv"]
-    assert files["test"].sha256 == published["test.csv"]
+    assert {file.role: file.sha256 for file in dataset.files} == {
+        "train": KAGGLE_SHA256["train.csv"],
+        "test": KAGGLE_SHA256["test.csv"],
+    }
     assert dataset.train["Age"].isna().sum() == 177
     assert dataset.test["Fare"].isna().sum() == 1
 
 
-def test_local_folder_gives_the_same_frames_as_embedded(data_copy):
-    embedded = load_dataset(
-        DataSettings(source="embedded", train_file="train.csv", test_file="test.csv")
+def test_the_recorded_checksums_are_those_beside_the_checkout(shared_kaggle_dir):
+    lines = (shared_kaggle_dir / "SHA256SUMS").read_text(encoding="ascii").splitlines()
+    assert {name: digest for digest, name in (line.split() for line in lines if line)} == (
+        KAGGLE_SHA256
     )
-    copied = load_dataset(local(data_copy))
+
+
+def test_kaggle_s_files_in_a_local_folder_give_the_embedded_frames(tmp_path, shared_kaggle_dir):
+    folder = tmp_path / "data"
+    shutil.copytree(shared_kaggle_dir, folder)
+    copied = load_dataset(local(folder))
+    embedded = load_dataset(EMBEDDED)
     pd.testing.assert_frame_equal(embedded.train, copied.train)
-    assert copied.source == str(data_copy)
+    pd.testing.assert_frame_equal(embedded.test, copied.test)
+    assert copied.source == str(folder)
 
 
 def test_expected_checksum_is_enforced(data_copy):

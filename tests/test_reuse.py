@@ -10,6 +10,7 @@ import nbformat
 import pytest
 from typer.testing import CliRunner
 
+from titanic import fingerprint
 from titanic.cli import app
 from titanic.io.output_sets import OutputSet
 from titanic.project import Project
@@ -24,7 +25,6 @@ from titanic.report.reuse import (
     reuse_execution,
     stale_reason,
 )
-from titanic.sweep import cache
 
 from .conftest import REPO_ROOT, TINY_MODEL, write_params
 
@@ -60,7 +60,7 @@ def inputs(project, data_copy, monkeypatch):
     (project / "uv.lock").write_text("version = 1\n", encoding="utf-8")
     package = project / "package"
     shutil.copytree(REPO_ROOT / "src" / "titanic", package, ignore=shutil.ignore_patterns("data"))
-    monkeypatch.setattr(cache, "PACKAGE_DIR", package)
+    monkeypatch.setattr(fingerprint, "PACKAGE_DIR", package)
     write_params(project, **TINY_MODEL, data={"source": str(data_copy)})
     return SimpleNamespace(project=project, data=data_copy, package=package)
 

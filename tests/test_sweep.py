@@ -11,9 +11,12 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from titanic import fingerprint
 from titanic.cli import app
 from titanic.config import DataSettings, load_settings
 from titanic.errors import ConfigError, ReportError, SweepError
+from titanic.fingerprint import json_sha256
+from titanic.io.locations import data_fingerprint
 from titanic.io.output_sets import OutputSet
 from titanic.project import Project
 from titanic.report.request import RenderRequest
@@ -21,8 +24,6 @@ from titanic.sweep import cache, worker
 from titanic.sweep import run as sweep_run
 from titanic.sweep.cache import (
     cache_components,
-    cache_key,
-    data_fingerprint,
     source_fingerprint,
     stale_reason,
 )
@@ -149,7 +150,7 @@ def key_inputs(project, data_copy, monkeypatch):
     (project / "uv.lock").write_text("version = 1\n", encoding="utf-8")
     package = project / "package"
     shutil.copytree(REPO_ROOT / "src" / "titanic", package, ignore=shutil.ignore_patterns("data"))
-    monkeypatch.setattr(cache, "PACKAGE_DIR", package)
+    monkeypatch.setattr(fingerprint, "PACKAGE_DIR", package)
     return SimpleNamespace(project=project, data=data_copy, package=package)
 
 
@@ -161,7 +162,7 @@ def keys_of(inputs, grid) -> dict[str, str]:
     sources = source_fingerprint(inputs.project / "report.qmd", inputs.project / "uv.lock")
     data = data_fingerprint(settings.data)
     return {
-        variant.name: cache_key(cache_components(variant, sources, data))
+        variant.name: json_sha256(cache_components(variant, sources, data))
         for variant in expand_variants(settings)
     }
 
@@ -214,7 +215,7 @@ def test_changing_report_package_lock_or_data_changes_every_key(key_inputs, chan
 
 def published_variant(folder: Path, components: dict) -> dict:
     """Publish a one-file variant set into ``folder`` with its cache record; return the record."""
-    record = {"key": cache_key(components), "components": components}
+    record = {"key": json_sha256(components), "components": components}
     with OutputSet(folder, "sweep", {}, extra={"cache": record}) as output:
         (output.path / "report.html").write_text("<html>", encoding="utf-8")
     return record
@@ -446,7 +447,7 @@ def compiled_exporters(_task: object) -> int:
 def test_render_pool_workers_start_with_the_page_templates_compiled():
     # In a new interpreter: a process has one forkserver, preloaded by the first pool it starts.
     script = (
-        "from titanic.sweep.run import render_pool\n"
+        "from titanic.sweep.pool import render_pool\n"
         "from tests.test_sweep import compiled_exporters\n"
         "with render_pool(1) as pool:\n"
         "    print(pool.submit(compiled_exporters, None).result(timeout=120))\n"
@@ -596,24 +597,6 @@ def test_cli_sweep_exits_1_naming_the_failed_variant(fake_project, monkeypatch):
     )
 
 
-def test_tree_hash_covers_names_and_bytes_but_not_byte_code(tmp_path):
-    (tmp_path / "pkg" / "__pycache__").mkdir(parents=True)
-    (tmp_path / "pkg" / "a.py").write_bytes(b"x = 1\n")
-    (tmp_path / "pkg" / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"junk")
-    (tmp_path / "pkg" / "__pycache__" / "a.lock").write_bytes(b"junk")  # in the cache folder
-    (tmp_path / "pkg" / "b.pyc").write_bytes(b"junk")
-    file_hash = hashlib.sha256(b"x = 1\n").hexdigest()
-    expected = hashlib.sha256(b"a.py\0" + file_hash.encode() + b"\n").hexdigest()
-    assert cache.tree_sha256(tmp_path / "pkg") == expected
-    assert cache.sha256_or_absent(tmp_path / "missing") == "absent"
-
-
-def test_the_cache_key_is_the_sha256_of_sorted_compact_json():
-    components = {"b": [2, 3], "a": {"y": 1, "x": "é"}}
-    canonical = '{"a":{"x":"\\u00e9","y":1},"b":[2,3]}'
-    assert cache_key(components) == hashlib.sha256(canonical.encode()).hexdigest()
-
-
 def test_data_fingerprint_reads_a_relative_source_from_the_project_root(tmp_path, monkeypatch):
     (tmp_path / "project" / "data").mkdir(parents=True)
     (tmp_path / "project" / "data" / "train.csv").write_bytes(b"train bytes")
@@ -634,7 +617,7 @@ def test_the_source_fingerprint_format(tmp_path, monkeypatch):
     (tmp_path / "uv.lock").write_bytes(b"lock")
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "m.py").write_bytes(b"m")
-    monkeypatch.setattr(cache, "PACKAGE_DIR", tmp_path / "pkg")
+    monkeypatch.setattr(fingerprint, "PACKAGE_DIR", tmp_path / "pkg")
 
     def sha(data: bytes) -> str:
         return hashlib.sha256(data).hexdigest()
@@ -642,8 +625,8 @@ def test_the_source_fingerprint_format(tmp_path, monkeypatch):
     package = sha(b"m.py\0" + sha(b"m").encode() + b"\n")
     # The report, then _quarto.yml (absent here) and report.scss, as one string of digests.
     report = sha((sha(b"report") + "absent" + sha(b"theme")).encode())
-    fingerprint = source_fingerprint(tmp_path / "report.qmd", tmp_path / "uv.lock")
-    assert fingerprint == {"report": report, "package": package, "lock": sha(b"lock")}
+    sources = source_fingerprint(tmp_path / "report.qmd", tmp_path / "uv.lock")
+    assert sources == {"report": report, "package": package, "lock": sha(b"lock")}
 
 
 def test_the_cache_components_format(project):

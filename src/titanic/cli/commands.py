@@ -431,7 +431,7 @@ def _sweep_executor(
     jobs: int, cluster: str | None, scheduler: str | None, dashboard: bool
 ) -> VariantExecutor:
     """Pick where the sweep runs: --cluster, --scheduler, $DASK_SCHEDULER_ADDRESS or the pool."""
-    from titanic.sweep.run import render_pool
+    from titanic.sweep.pool import render_pool
 
     if cluster is not None and scheduler is not None:
         raise SweepError("--cluster and --scheduler exclude each other: choose one")

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from titanic.config import DataSettings
-from titanic.dataset import parse_table
 from titanic.errors import DataError, StorageError
-from titanic.io.checksums import CHECKSUMS, file_sha256, parse_checksums, sha256_hex
+from titanic.fingerprint import file_sha256, sha256_hex
+from titanic.io.checksums import CHECKSUMS, parse_checksums
 from titanic.io.locations import (
     EMBEDDED,
     FileFormat,
@@ -27,6 +27,7 @@ from titanic.io.locations import (
     resolve_location,
     storage_errors,
 )
+from titanic.io.tables import parse_table
 
 logger = logging.getLogger(__name__)
 

@@ -35,6 +35,7 @@ from fsspec.spec import AbstractFileSystem
 
 from titanic.config import DataSettings
 from titanic.errors import DataError, StorageError
+from titanic.fingerprint import sha256_hex
 
 logger = logging.getLogger(__name__)
 
@@ -396,3 +397,17 @@ def cap_transport_logging(level: int) -> None:
     """
     for name in TRANSPORT_LOGGERS:
         logging.getLogger(name).setLevel(max(level, logging.INFO))
+
+
+def data_fingerprint(data: DataSettings, root: Path | None = None) -> dict[str, str]:
+    """Hash the bytes of the training and test files actually found at ``data.source``.
+
+    Raises
+    ------
+    DataError
+        When a file cannot be read.
+    """
+    location = resolve_location(data, root)
+    return {
+        name: sha256_hex(read_bytes(location, name)) for name in (data.train_file, data.test_file)
+    }

@@ -7,8 +7,9 @@ change, would compute them again. :class:`ContentCache` keeps them in
 ``<output_dir>/.cache/joblib/`` (``output_dir`` from the parameters, ``_output`` by default).
 
 An entry is keyed on content only: a JSON document naming what is computed, with the sha256
-of the data bytes it reads, plus :func:`code_fingerprint` (every file of the package, the
-Python version and every installed distribution's version). Timestamps never enter a key.
+of the data bytes it reads, plus :func:`~titanic.fingerprint.runtime_fingerprint` (every file
+of the package, the Python version and every installed distribution's version). Timestamps
+never enter a key.
 joblib writes each entry to a temporary file and renames it into place, so an interrupted
 write leaves no entry (at worst an orphaned temporary file, never read); the value is stored
 with its sha256, checked on every load, and computed again when it does not match.
@@ -16,26 +17,21 @@ with its sha256, checked on every load, and computed again when it does not matc
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import pickle
-import sys
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 import joblib
 
-from titanic.io.checksums import sha256_hex
+from titanic.fingerprint import json_sha256, runtime_fingerprint, sha256_hex
 
 logger = logging.getLogger(__name__)
 
 CACHE_DIRNAME = ".cache"
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
 Value = TypeVar("Value")
 
 
@@ -55,41 +51,9 @@ def cache_folder(output_dir: Path) -> Path:
     return output_dir / CACHE_DIRNAME
 
 
-@lru_cache(maxsize=1)
-def code_fingerprint() -> str:
-    """Return the sha256 of the package's files, the Python version and the installed versions.
-
-    Computed once per process: the package and the environment do not change under a running
-    render.
-    """
-    digest = hashlib.sha256(sys.version.encode() + b"\0")
-    for path in sorted(PACKAGE_DIR.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-            digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0")
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-    digest.update("\n".join(installed_distributions()).encode())
-    return digest.hexdigest()
-
-
-def installed_distributions() -> list[str]:
-    """Return the metadata folders on ``sys.path`` (``pandas-2.3.1.dist-info``...), sorted.
-
-    Their names carry each installed distribution's name and version; listing them costs
-    milliseconds, where reading every distribution's metadata costs most of a second.
-    """
-    folders = (Path(entry) for entry in sys.path if entry and Path(entry).is_dir())
-    return sorted(
-        path.name
-        for folder in folders
-        for path in folder.iterdir()
-        if path.suffix in {".dist-info", ".egg-info"}
-    )
-
-
 def content_key(what: str, inputs: Mapping[str, Any]) -> str:
-    """Return the sha256 of ``what``, its JSON-ready ``inputs`` and :func:`code_fingerprint`."""
-    document = {"what": what, "inputs": dict(inputs), "code": code_fingerprint()}
-    return sha256_hex(json.dumps(document, sort_keys=True, separators=(",", ":")).encode())
+    """Return the sha256 of ``what``, its JSON-ready ``inputs`` and the runtime's fingerprint."""
+    return json_sha256({"what": what, "inputs": dict(inputs), "code": runtime_fingerprint()})
 
 
 def _seal(key: str, compute: Callable[[], Any]) -> Sealed:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import errno
 import fcntl
 import fnmatch
-import hashlib
 import json
 import logging
 import os
@@ -40,8 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from titanic.errors import OutputError
+from titanic.fingerprint import file_sha256, json_sha256
 from titanic.io.atomic import write_json
-from titanic.io.checksums import file_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -220,12 +219,6 @@ def _files_of(folder: Path) -> list[str]:
     )
 
 
-def parameters_sha256(parameters: Mapping[str, Any]) -> str:
-    """Return the sha256 of the canonical JSON of some parameters."""
-    canonical = json.dumps(parameters, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 def seal(
     staging: Staging | Path,
     command: str,
@@ -257,7 +250,7 @@ def seal(
         "format": MANIFEST_FORMAT,
         "run_id": run_id,
         "command": command,
-        "parameters_sha256": parameters_sha256(parameters),
+        "parameters_sha256": json_sha256(parameters),
         "files": files,
         **(extra or {}),
     }

@@ -40,8 +40,8 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from titanic.config import DataSettings
 from titanic.errors import OutputError, PublishError
+from titanic.fingerprint import sha256_hex
 from titanic.io.atomic import write_bytes
-from titanic.io.checksums import sha256_hex
 from titanic.io.locations import Location, remote_errors, resolve_location
 from titanic.io.output_sets import MANIFEST, new_run_id
 from titanic.provenance import GitState

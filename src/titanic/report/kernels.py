@@ -2,7 +2,7 @@
 
 A kernel launched as a new interpreter imports pandas, scikit-learn, matplotlib and the package
 again before its first cell: seconds per sweep variant, most of the fixed cost. A sweep worker
-is forked from a server that imported them once (:data:`titanic.sweep.run.WORKER_MODULES`);
+is forked from a server that imported them once (:data:`titanic.sweep.pool.WORKER_MODULES`);
 :func:`fork_standby` forks it once more, at the start of a variant and before anything else
 runs in it, into a child that waits. When papermill starts the variant's kernel,
 :class:`StandbyKernelManager` hands that child the kernel's command line, working folder and

@@ -93,7 +93,7 @@ def render_into(request: RenderRequest, output_dir: Path) -> str:
     parameters = {**request.notebook_parameters(), "output_dir": str(output_dir)}
     # No thread loads nbconvert while papermill runs: two threads importing the same packages
     # (IPython) at once made a render fail now and then with KeyError: 'IPython'. A sweep's
-    # workers have it loaded and warm already (titanic.sweep.forkserver_warm_up).
+    # workers have it loaded and warm already (titanic.sweep.forkserver).
     executed = execute_report(
         notebook,
         output_dir,

@@ -4,7 +4,7 @@ A render records, in its output set's manifest, the fingerprint of everything it
 depended on: the code cells (source and ``#|`` options, in order), the inline ``{python}``
 expressions of the prose and their place among the code cells, the package's files,
 uv.lock, the resolved parameters, the bytes of the data files and the Python version; the
-same fingerprint functions as the sweep's cache (:mod:`titanic.sweep.cache`). The prose (the
+same fingerprint functions as the sweep's cache (:mod:`titanic.fingerprint`). The prose (the
 markdown between cells, the front matter) and the typesetting files are left out: they change
 what is typeset, never what is computed.
 
@@ -31,13 +31,18 @@ import nbformat
 from nbformat import NotebookNode
 
 from titanic.config import Settings
-from titanic.io.checksums import sha256_hex
+from titanic.fingerprint import (
+    changed_components,
+    key_record,
+    package_sha256,
+    sha256_hex,
+    sha256_or_absent,
+)
+from titanic.io.locations import data_fingerprint
 from titanic.io.output_sets import check_files, read_manifest
 from titanic.project import Project
 from titanic.report.inline import USER_EXPRESSIONS, inline_expressions, inline_sequence
 from titanic.report.qmd import PARAMETERS_TAG
-from titanic.sweep import cache as sweep_cache
-from titanic.sweep.cache import cache_key, data_fingerprint, sha256_or_absent, tree_sha256
 
 # 2: the inline expressions are evaluated, and their values kept in the notebook.
 EXECUTION_FORMAT = 2
@@ -48,7 +53,7 @@ INJECTED_TAG = "injected-parameters"
 TYPESET = frozenset({"report.html", "report.pdf", NOTEBOOK})
 
 
-def code_fingerprint(notebook: NotebookNode) -> str:
+def code_cells_fingerprint(notebook: NotebookNode) -> str:
     """Return the sha256 of the code cells' sources (their ``#|`` options included), in order."""
     sources = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
     return sha256_hex(json.dumps(sources).encode())
@@ -85,9 +90,9 @@ def execution_components(
     """
     return {
         "format": EXECUTION_FORMAT,
-        "code": code_fingerprint(notebook),
+        "code": code_cells_fingerprint(notebook),
         "inline": inline_fingerprint(notebook),
-        "package": tree_sha256(sweep_cache.PACKAGE_DIR),
+        "package": package_sha256(),
         "lock": sha256_or_absent(project.lock_file),
         "parameters": settings.to_dict(),
         "injected": {name: value for name, value in parameters.items() if name != "output_dir"},
@@ -98,7 +103,7 @@ def execution_components(
 
 def execution_record(components: Mapping[str, Any]) -> dict[str, Any]:
     """Return the manifest field that lets the next render reuse this one's execution."""
-    return {RECORD: {"key": cache_key(components), "components": dict(components)}}
+    return {RECORD: key_record(components)}
 
 
 def stale_reason(folder: Path, components: Mapping[str, Any]) -> str | None:
@@ -114,11 +119,7 @@ def stale_reason(folder: Path, components: Mapping[str, Any]) -> str | None:
     record = manifest.get(RECORD) if manifest else None
     if manifest is None or manifest.get("command") != "render" or not isinstance(record, dict):
         return "no previous render"
-    if record.get("key") != cache_key(components):
-        stored = record.get("components", {})
-        changed = [name for name in components if stored.get(name) != components[name]]
-        return f"{', '.join(changed) or 'key'} changed"
-    return None
+    return changed_components(record, components)
 
 
 def _prose_by_place(cells: list[NotebookNode]) -> list[tuple[int, NotebookNode]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import csv
-import hashlib
 import html
 import io
 import json
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from titanic.fingerprint import sha256_hex
 from titanic.io.atomic import write_json, write_text
 from titanic.metrics import FLAT_METRIC_NAMES, METRIC_NAMES, flat_metrics, parse_document
 from titanic.provenance import utc_timestamp
@@ -388,9 +388,7 @@ class FigureCache:
         plotted = [
             [row[column] for column in columns] for row in rows if row["accuracy"] is not None
         ]
-        digest = hashlib.sha256(
-            json.dumps([FIGURE_DPI, columns, plotted], default=str).encode()
-        ).hexdigest()
+        digest = sha256_hex(json.dumps([FIGURE_DPI, columns, plotted], default=str).encode())
         if digest not in self.stored:
             self.stored[digest] = _png_data_uri(parameter_figure(rows, key, others))
         self.used[digest] = self.stored[digest]

@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     import distributed
 
 Task = TypeVar("Task")
-# Preloaded first by the forkserver, so that it dies with the sweep (see the module).
-FORKSERVER_GUARD = "titanic.sweep.forkserver_guard"
+# Preloaded first by the forkserver: importing it is the forkserver's start (see the module).
+FORKSERVER_ENTRY = "titanic.sweep.forkserver"
 Outcome = TypeVar("Outcome")
 # How long a sweep waits while its Dask cluster has no worker at all, unless Dask's own
 # distributed.scheduler.no-workers-timeout says otherwise: a worker that died is replaced in
@@ -139,7 +139,7 @@ class LocalProcessExecutor(VariantExecutor):
             context = multiprocessing.get_context(self.start_method)
             if self.start_method == "forkserver":
                 # "__main__" first: the workers then skip re-running the main script.
-                context.set_forkserver_preload(["__main__", FORKSERVER_GUARD, *self.preload])
+                context.set_forkserver_preload(["__main__", FORKSERVER_ENTRY, *self.preload])
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=context,

@@ -13,7 +13,6 @@ manifest's sha256 and size, and publishes it as it publishes a local worker's st
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import multiprocessing
 import platform
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from titanic.config import DataSettings
 from titanic.errors import ClusterError, OutputError, SweepError
+from titanic.fingerprint import files_sha256, package_sha256
 from titanic.io.atomic import write_bytes
 from titanic.io.locations import resolve_location
 from titanic.io.output_sets import (
@@ -37,8 +37,15 @@ from titanic.io.output_sets import (
 )
 from titanic.project import PARAMS_FILENAME, Project
 from titanic.provenance import SHIPPED_GIT_STATE, git_state
-from titanic.sweep.cache import PACKAGE_DIR, TYPESETTING_FILES, tree_sha256
-from titanic.sweep.worker import FAILED_LOG_FILENAME, SealedFiles, VariantRun, VariantTask
+from titanic.sweep.cache import TYPESETTING_FILES
+from titanic.sweep.pool import render_pool
+from titanic.sweep.worker import (
+    FAILED_LOG_FILENAME,
+    SealedFiles,
+    VariantRun,
+    VariantTask,
+    execute_variant,
+)
 
 EXTRA_PARAMS_DIRNAME = "params-files"
 
@@ -67,9 +74,7 @@ def this_environment() -> Compatibility:
     """Return this process's package fingerprint (as in the cache key) and versions."""
     import distributed  # pylint: disable=import-outside-toplevel
 
-    return Compatibility(
-        tree_sha256(PACKAGE_DIR), platform.python_version(), distributed.__version__
-    )
+    return Compatibility(package_sha256(), platform.python_version(), distributed.__version__)
 
 
 @dataclass(frozen=True)
@@ -89,10 +94,7 @@ class ProjectBundle:
 
     def digest(self) -> str:
         """Return the sha256 of the files' names and bytes."""
-        digest = hashlib.sha256()
-        for name in sorted(self.files):
-            digest.update(name.encode() + b"\0" + hashlib.sha256(self.files[name]).digest())
-        return digest.hexdigest()
+        return files_sha256(self.files)
 
     def unpack_once(self, folder: Path) -> Project:
         """Return the project of these files in ``folder``, unpacked by the first caller.
@@ -245,10 +247,6 @@ def _execute(task: VariantTask) -> VariantRun:
     launching each kernel as a new interpreter. So does a stand-in render (tests,
     benchmarks), which may not be importable by the render process.
     """
-    # Imported here: the sweep's run module imports this one.
-    from titanic.sweep.run import render_pool  # pylint: disable=import-outside-toplevel
-    from titanic.sweep.worker import execute_variant  # pylint: disable=import-outside-toplevel
-
     if task.render is not None or multiprocessing.current_process().daemon:
         return execute_variant(task)
     with render_pool(1) as render_process:

@@ -19,18 +19,18 @@ from titanic.config import (
     load_settings,
 )
 from titanic.errors import OutputError, SweepError, TitanicError, some_of
+from titanic.io.locations import data_fingerprint
 from titanic.io.output_sets import check_writable_folder, publish, remove_stale
 from titanic.project import OUTPUT_SET, Project
 from titanic.report.request import RenderRequest
 from titanic.sweep.cache import (
     cache_components,
-    data_fingerprint,
     read_cache_record,
     source_fingerprint,
     stale_reason,
 )
 from titanic.sweep.compare import ComparisonEntry, write_comparison
-from titanic.sweep.executors import LocalProcessExecutor, VariantExecutor
+from titanic.sweep.executors import VariantExecutor
 from titanic.sweep.remote import (
     bundle_project,
     execute_shipped,
@@ -54,32 +54,6 @@ VARIANTS_DIRNAME = "variants"
 Status = Literal["done", "cached", "failed", "skipped"]
 # What a variant's output set replaces in its folder: the report's files, and the log of a run.
 VARIANT_SET = (*OUTPUT_SET, LOG_FILENAME, FAILED_LOG_FILENAME)
-# What a worker imports to render a variant, and its kernels to run the report's cells:
-# preloaded once by a forkserver; kernels are forked from the workers with them
-# (titanic.report.kernels).
-WORKER_MODULES = (
-    "titanic.sweep.run",
-    "titanic.report.render",
-    "papermill",
-    "titanic.report.engine",
-    "titanic.report.html",
-    "ipykernel.kernelapp",
-    "titanic.analysis",
-    "titanic.outputs",
-    "titanic.report.overview",
-    "titanic.modeling.predict",
-    "titanic.sweep.forkserver_warm_up",
-)
-
-
-def render_pool(workers: int) -> LocalProcessExecutor:
-    """Return a pool of ``workers`` processes rendering variants (a sweep's or a Dask worker's).
-
-    Each is forked from a server that imported :data:`WORKER_MODULES` once, and serves one
-    variant: nothing of a previous variant runs in it, so it can fork its kernel with the stack
-    imported (:mod:`titanic.report.kernels`).
-    """
-    return LocalProcessExecutor(workers, preload=WORKER_MODULES, tasks_per_worker=1)
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from titanic.config import (
-    NOT_SWEPT,
-    Settings,
-    encode_override,
-    get_dotted,
-    set_dotted,
-    validate_settings,
-)
 from titanic.errors import ConfigError, some_of
+from titanic.layers import encode_override, get_dotted, set_dotted, validate_settings
+from titanic.settings import NOT_SWEPT, Settings
 
 MAX_NAME_LENGTH = 120
 

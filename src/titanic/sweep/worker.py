@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from titanic.errors import TitanicError
+from titanic.fingerprint import key_record
 from titanic.io.output_sets import Staging, seal
 from titanic.provenance import utc_timestamp
 from titanic.report.kernels import discard_standby, fork_standby
 from titanic.report.request import RenderRequest
-from titanic.sweep.cache import cache_key
 
 logger = logging.getLogger(__name__)
 
@@ -209,8 +209,7 @@ def execute_variant(task: VariantTask) -> VariantRun:
             os.replace(staging.path / LOG_FILENAME, task.folder / FAILED_LOG_FILENAME)
             return failure
         record = {
-            "key": cache_key(task.components),
-            "components": task.components,
+            **key_record(task.components),
             "seconds": round(seconds, 3),
             "finished": utc_timestamp(),
         }

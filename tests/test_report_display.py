@@ -1,4 +1,4 @@
-"""Display helpers of report.qmd: titanic.report."""
+"""Display helpers of report.qmd: titanic.report.display."""
 
 from types import SimpleNamespace
 
