@@ -11,7 +11,9 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
 import re
+import signal
 import subprocess
 import tempfile
 import time
@@ -25,6 +27,7 @@ from typing import Any
 from urllib.parse import unquote, urldefrag, urlsplit
 
 import aiohttp
+import psutil
 
 from titanic.report.pdf import find_chromium
 
@@ -108,6 +111,7 @@ async def chromium_tab(chromium: str) -> AsyncIterator[Tab]:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,  # its own process group: its helpers end with it
         )  # fmt: skip
         try:
             address = None
@@ -133,8 +137,33 @@ async def chromium_tab(chromium: str) -> AsyncIterator[Tab]:
                 await tab.call("Network.enable")
                 yield tab
         finally:
-            process.kill()
-            process.wait(timeout=30)
+            end_process_group(process)
+
+
+def end_process_group(process: subprocess.Popen) -> None:
+    """Kill Chromium and every helper process of its group, and wait until none is left.
+
+    Killing the browser process alone left its helpers writing into the profile folder, whose
+    removal then failed now and then ("Directory not empty: 'Default'").
+    """
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while living_members(process.pid):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Chromium's process group {process.pid} outlived SIGKILL")
+        time.sleep(0.05)
+
+
+def living_members(group: int) -> list[int]:
+    """Return the processes of a process group that have not exited (zombies excepted)."""
+    members = []
+    for candidate in psutil.process_iter(["status"]):
+        with contextlib.suppress(psutil.Error, ProcessLookupError):
+            if os.getpgid(candidate.pid) == group and candidate.info["status"] != "zombie":
+                members.append(candidate.pid)
+    return members
 
 
 def _inside(url: str, base: str) -> bool:
