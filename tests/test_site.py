@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from titanic.cli import app
 from titanic.report.pdf import find_chromium
 
 from .browser import Crawl, crawl_site
-from .conftest import write_params
+from .conftest import loopback_server, write_params
 from .site_fixtures import write_outputs
 from .test_publish import s3_writer
 from .test_storage import aws_environment, bucket, moto_endpoint  # noqa: F401  (fixtures)
@@ -88,16 +87,8 @@ def bucket_over_http(moto_endpoint, bucket) -> Iterator[str]:
             self.end_headers()
             self.wfile.write(content)
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        assert not thread.is_alive()
+    with loopback_server(Handler) as url:
+        yield url
 
 
 def test_a_reader_of_the_published_bucket_reaches_every_page(

@@ -40,6 +40,8 @@ from titanic.io.datastore import (
 from titanic.io.locations import embedded_data_dir, read_bytes, resolve_location, s3_endpoint
 from titanic.project import Project
 
+from .conftest import loopback_server
+
 EMBEDDED = embedded_data_dir()
 PARAMS = Path("params.yaml")  # the test project's, in the current folder
 TINY = [
@@ -321,16 +323,8 @@ def https_server() -> Iterator[str]:
     """The embedded data folder served over HTTP on loopback, by a thread."""
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(EMBEDDED))
     handler.log_message = lambda *args: None  # type: ignore[method-assign]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        assert not thread.is_alive()
+    with loopback_server(handler) as url:
+        yield url
 
 
 def test_public_http_link_reads_the_same_bytes(https_server, tmp_path):
