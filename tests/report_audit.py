@@ -216,7 +216,7 @@ def audit_model_claims(text: str, metrics: dict, train: pd.DataFrame, audit: Aud
     if "wrongly predicts survival clearly more often" in text:
         audit.check(not balanced and fp > fn, f"errors {fn} missed, {fp} false alarms")
     auc = summary["validation"]["roc_auc"]
-    beats_chance = auc - 1.96 * hanley_mcneil(auc, fn + tp, tn + fp) > 0.5
+    beats_chance = auc - Z95 * hanley_mcneil(auc, fn + tp, tn + fp) > 0.5
     if "clearly better than the 0.5 of chance" in text:
         audit.check(beats_chance, f"AUC {auc} not clearly above chance")
     if "not clearly better than the 0.5 of chance" in text:

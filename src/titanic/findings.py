@@ -26,6 +26,7 @@ from titanic.uncertainty import (
     Verdict,
     Z,
     auc_standard_error,
+    signed_verdict,
 )
 
 if TYPE_CHECKING:
@@ -266,9 +267,7 @@ class Errors:
         has a standard deviation of the square root of their sum.
         """
         missed, false_alarms = self.false_negatives, self.false_positives
-        if abs(missed - false_alarms) <= Z * math.sqrt(missed + false_alarms):
-            return "same"
-        return "more" if missed > false_alarms else "less"
+        return signed_verdict(missed - false_alarms, Z * math.sqrt(missed + false_alarms))
 
 
 def errors_of(matrix: Sequence[Sequence[int]]) -> Errors:

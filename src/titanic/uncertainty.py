@@ -18,6 +18,13 @@ Z = NormalDist().inv_cdf(0.5 + LEVEL / 2)
 Verdict = Literal["more", "less", "same"]
 
 
+def signed_verdict(value: float, noise: float) -> Verdict:
+    """Return ``"same"`` when ``value`` is within ``noise`` of zero, else its sign as a verdict."""
+    if abs(value) <= noise:
+        return "same"
+    return "more" if value > 0 else "less"
+
+
 @dataclass(frozen=True)
 class GroupRate:
     """How many passengers of a group there are and how many survived."""
@@ -58,9 +65,7 @@ class Comparison:
     @property
     def verdict(self) -> Verdict:
         """Return ``"more"``/``"less"`` when the first clearly survived more/less, else same."""
-        if abs(self.difference) <= Z * self.standard_error:
-            return "same"
-        return "more" if self.difference > 0 else "less"
+        return signed_verdict(self.difference, Z * self.standard_error)
 
 
 @dataclass(frozen=True)
@@ -76,14 +81,12 @@ class FoldGain:
     def verdict(self) -> Verdict:
         """Return ``"more"`` when the model is clearly more accurate (a t-test across folds)."""
         if self.folds < 2 or self.std == 0:
-            return "same" if self.mean == 0 else ("more" if self.mean > 0 else "less")
+            return signed_verdict(self.mean, 0.0)
         # The Student t quantile; scipy.special loads in a fraction of scipy.stats' time.
         from scipy.special import stdtrit  # pylint: disable=import-outside-toplevel
 
         critical = float(stdtrit(self.folds - 1, 0.5 + LEVEL / 2))
-        if abs(self.mean) <= critical * self.std / math.sqrt(self.folds):
-            return "same"
-        return "more" if self.mean > 0 else "less"
+        return signed_verdict(self.mean, critical * self.std / math.sqrt(self.folds))
 
 
 @dataclass(frozen=True)

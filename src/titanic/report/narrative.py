@@ -261,7 +261,7 @@ def errors_sentence(errors: Errors) -> str:
 
 def roc_sentence(findings: ModelFindings) -> str:
     """Interpret the ROC AUC: its meaning as a ranking, and whether it beats chance."""
-    low = findings.roc_auc - 1.96 * findings.auc_error
+    low = findings.roc_auc - Z * findings.auc_error
     verdict = (
         "clearly better than the 0.5 of chance"
         if low > 0.5

@@ -25,7 +25,7 @@ from titanic.fingerprint import sha256_hex
 from titanic.io.atomic import write_json, write_text
 from titanic.metrics import FLAT_METRIC_NAMES, METRIC_NAMES, flat_metrics, parse_document
 from titanic.provenance import utc_timestamp
-from titanic.uncertainty import FoldGain, Z
+from titanic.uncertainty import FoldGain, Z, signed_verdict
 
 if TYPE_CHECKING:  # drawn only when a figure's data changed: a cached sweep never imports them
     from matplotlib.figure import Figure
@@ -130,7 +130,7 @@ def margin_sentence(
     elif len(best) > 1 and len(runner) > 1:
         lead = scored[0][BEST_BY] - scored[1][BEST_BY]
         spread = math.hypot(*(statistics.stdev(f) / math.sqrt(len(f)) for f in (best, runner)))
-        clear = lead > Z * spread
+        clear = signed_verdict(lead, Z * spread) == "more"
         numbers = f"{100 * lead:+.1f} points; the swept parameters change the folds"
     else:
         return ""
