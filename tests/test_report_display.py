@@ -8,7 +8,9 @@ from matplotlib.figure import Figure
 
 from titanic.config import REPORT_PARAMETERS, report_overrides
 from titanic.errors import ConfigError
+from titanic.findings import PredictionFindings
 from titanic.report import display as report
+from titanic.uncertainty import Comparison, GroupRate
 
 
 def test_shortcuts_become_dotted_overrides_and_none_is_skipped():
@@ -110,10 +112,18 @@ def test_survival_summary_rates_match_the_data(passengers):
     assert f"| Sex | female | {len(female)} | {female['Survived'].mean():.1%} |" in text
 
 
-def test_prediction_counts_shares_add_up():
-    predictions = pd.DataFrame({"PassengerId": [1, 2, 3, 4], "Survived": [1, 0, 0, 0]})
-    text = report.prediction_counts(predictions).text
-    assert "| died | 3 | 75.0% |" in text and "| survived | 1 | 25.0% |" in text
+def test_prediction_rates_table_sets_each_predicted_share_beside_the_training_rate():
+    found = PredictionFindings(
+        Comparison(GroupRate("predicted", 4, 1), GroupRate("training", 10, 4)),
+        (
+            Comparison(GroupRate("women", 1, 1), GroupRate("women", 4, 3)),
+            Comparison(GroupRate("men", 3, 0), GroupRate("men", 6, 1)),
+        ),
+    )
+    text = report.prediction_rates_table(found).text
+    assert "| all | 4 | 1 | 25.0% | 40.0% |" in text
+    assert "| women | 1 | 1 | 100.0% | 75.0% |" in text
+    assert "| men | 3 | 0 | 0.0% | 16.7% |" in text
 
 
 def test_importance_sentence_names_the_top_columns_in_order():

@@ -1,11 +1,8 @@
 """What this run's numbers say: survival rates compared with their noise, the model judged.
 
 Every directional statement the report makes comes from here, never from text typed for one
-data file. A difference is *clear* when it exceeds 1.96 standard errors (95 %, two-sided);
-otherwise the report says there is no clear difference instead of inventing a direction.
-
-Rates use the Agresti-Caffo adjusted standard error (one success and one failure added to
-each group), so that a small group whose observed rate is 0 or 1 does not look certain.
+data file; when a difference is within the noise (:mod:`titanic.uncertainty`), the report
+says there is no clear difference instead of inventing a direction.
 """
 
 from __future__ import annotations
@@ -29,9 +26,7 @@ from titanic.uncertainty import (
     signed_verdict,
 )
 
-if TYPE_CHECKING:
-    # The frames come from the caller: the sweep's comparison page judges fold gains without
-    # importing pandas.
+if TYPE_CHECKING:  # the frames come from the caller; pandas is needed for the types only
     import pandas as pd
 
 NUMERIC_COLUMNS = ("Pclass", "Age", "SibSp", "Parch", "Fare", "family_size")
@@ -58,6 +53,14 @@ def group_name(column: str, value: object) -> str:
 def rate_of(name: str, outcomes: pd.Series) -> GroupRate:
     """Return the group rate of the outcomes (0/1) of one group of passengers."""
     return GroupRate(name, int(outcomes.count()), int(outcomes.sum()))
+
+
+SEXES = ("female", "male")
+
+
+def sex_rate(frame: pd.DataFrame, sex: str) -> GroupRate:
+    """Return the survival rate of the passengers of one sex (``female`` or ``male``)."""
+    return rate_of(group_name("Sex", sex), frame.loc[frame["Sex"] == sex, TARGET])
 
 
 def rates_by(frame: pd.DataFrame, column: str) -> list[GroupRate]:
@@ -186,10 +189,7 @@ def data_findings(train: pd.DataFrame, test_passengers: int, child_age: float) -
     return DataFindings(
         overall=rate_of("all labelled passengers", train[TARGET]),
         test_passengers=test_passengers,
-        sex=Comparison(
-            rate_of("women", train.loc[train["Sex"] == "female", TARGET]),
-            rate_of("men", train.loc[train["Sex"] == "male", TARGET]),
-        ),
+        sex=Comparison(*(sex_rate(train, sex) for sex in SEXES)),
         classes=tuple(classes),
         class_trend=trend(classes),
         class_range=Comparison(ranked_classes.top, ranked_classes.groups[-1]),
@@ -251,6 +251,11 @@ class Errors:
     false_positives: int
     false_negatives: int
     true_positives: int
+
+    @property
+    def correct(self) -> int:
+        """Return the number of held-out passengers predicted right."""
+        return self.true_negatives + self.true_positives
 
     @property
     def total(self) -> int:
@@ -429,10 +434,10 @@ def prediction_findings(
     outcomes = predicted.set_axis(test.index)
     by_sex = [
         Comparison(
-            rate_of(f"{name} predicted", outcomes[test["Sex"] == sex]),
-            rate_of(f"{name} in the training file", train.loc[train["Sex"] == sex, TARGET]),
+            rate_of(f"{group_name('Sex', sex)} predicted", outcomes[test["Sex"] == sex]),
+            sex_rate(train, sex),
         )
-        for sex, name in (("female", "women"), ("male", "men"))
+        for sex in SEXES
     ]
     return PredictionFindings(
         Comparison(rate_of("predicted", outcomes), rate_of("training", train[TARGET])),

@@ -360,24 +360,11 @@ def importance_sentence(analysis: Analysis, count: int = 3) -> str:
         f"`{row.feature}` ({row.importance_mean:+.3f})" for row in top.itertuples(index=False)
     ]
     return (
-        f"Here the {len(named)} most important columns are {', '.join(named[:-1])} and"
-        f" {named[-1]} (mean drop in held-out accuracy when shuffled)."
+        f"Here the {len(named)} most important columns are {narrative.joined(named)}"
+        " (mean drop in held-out accuracy when shuffled)."
         if len(named) > 1
         else f"Here the most important column is {named[0]}."
     )
-
-
-def prediction_counts(predictions: pd.DataFrame) -> Markdown:
-    """Return how many test passengers are predicted to survive and to die."""
-    counts = predictions[TARGET].map({0: "died", 1: "survived"}).value_counts()
-    frame = pd.DataFrame(
-        {
-            "prediction": counts.index,
-            "passengers": counts.to_numpy(),
-            "share": counts.to_numpy() / len(predictions),
-        }
-    )
-    return markdown_table(frame, {"share": "{:.1%}"})
 
 
 def prediction_sample(predictions: pd.DataFrame, test: pd.DataFrame, rows: int = 8) -> Markdown:
@@ -459,7 +446,7 @@ class Words:  # pylint: disable=too-many-instance-attributes  # one field per se
     conclusion: Markdown
     limitations: Markdown
     figures: Mapping[str, narrative.Figure]
-    summary_document: Mapping[str, Any]
+    summary_document: narrative.SummaryDocument
 
 
 def report_words(title: str, settings: Settings, dataset: Dataset, analysis: Analysis) -> Words:
@@ -472,7 +459,7 @@ def report_words(title: str, settings: Settings, dataset: Dataset, analysis: Ana
         len(dataset.test),
         tuning_overlap(settings.model.model_dump(), train_sha256),
     )
-    headline, patterns = narrative.summary_points(data, model, dataset.source)
+    summary = narrative.summary_document(title, data, model, dataset.source, dataset.files)
     fold_means = {
         str(name): float(mean) for name, mean in accuracy_per_fold(analysis).mean().items()
     }
@@ -481,10 +468,10 @@ def report_words(title: str, settings: Settings, dataset: Dataset, analysis: Ana
         data=data,
         model=model,
         summary=Markdown(
-            f"*{narrative.QUESTION}*\n\n"
-            + "\n".join(f"- {line}" for line in headline)
+            f"*{summary['question']}*\n\n"
+            + "\n".join(f"- {line}" for line in summary["headline"])
             + "\n- **Strongest patterns:** "
-            + " ".join(patterns)
+            + " ".join(summary["findings"])
         ),
         data_intro=Markdown(
             f"The data come from **{dataset.source}** (endpoint: `{dataset.endpoint}`):"
@@ -513,7 +500,7 @@ def report_words(title: str, settings: Settings, dataset: Dataset, analysis: Ana
         errors=Markdown(narrative.errors_sentence(model.errors)),
         roc=Markdown(narrative.roc_sentence(model)),
         gain=Markdown(narrative.gain_sentence(model)),
-        estimates=Markdown(narrative.estimates_sentence(model, model.cv_accuracy)),
+        estimates=Markdown(narrative.estimates_sentence(model)),
         tuning=Markdown(narrative.tuning_sentence(model)),
         expected=Markdown(narrative.expected_sentence(model.expected)),
         interval=Markdown(narrative.interval_paragraph(model.expected)),
@@ -521,9 +508,7 @@ def report_words(title: str, settings: Settings, dataset: Dataset, analysis: Ana
         conclusion=Markdown(narrative.conclusion(data, model)),
         limitations=Markdown(narrative.limitations(data, model)),
         figures={**narrative.data_figures(data), **narrative.model_figures(model, fold_means)},
-        summary_document=narrative.summary_document(
-            title, data, model, dataset.source, dataset.files
-        ),
+        summary_document=summary,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from titanic.findings import (
     Correlation,
@@ -21,6 +21,9 @@ from titanic.findings import (
     Ranking,
 )
 from titanic.uncertainty import LEVEL, Comparison, Interval, Z
+
+if TYPE_CHECKING:
+    from titanic.dataset import DataFile
 
 OUTCOMES = {0: "death", 1: "survival"}
 COLUMN_NAMES = {
@@ -34,9 +37,6 @@ COLUMN_NAMES = {
     "Cabin": "the cabin",
     "Embarked": "the port of embarkation",
 }
-if TYPE_CHECKING:
-    from titanic.dataset import DataFile
-
 NOISE_RULE = (
     f"Each sentence above states a difference only when it exceeds {Z:.2f} standard errors of"
     f" the difference (a {LEVEL:.0%} level); otherwise it says there is no clear difference."
@@ -60,6 +60,11 @@ def percent(value: float) -> str:
 def points(value: float) -> str:
     """Format a difference of shares in percentage points, with its sign."""
     return f"{100 * value:+.1f} points"
+
+
+def joined(parts: Sequence[str]) -> str:
+    """Return ``a``, ``a and b`` or ``a, b and c``."""
+    return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
 
 
 def capitalised(text: str) -> str:
@@ -103,10 +108,9 @@ def missing_sentence(missing: dict[str, float] | None) -> str:
     if not missing:
         return "No column of the training file has missing values."
     parts = [f"{column_name(name)} for {percent(share)}" for name, share in missing.items()]
-    listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
     return (
-        f"Values are missing in {len(parts)} column(s): {listed} of the passengers. The model"
-        " has to cope with these gaps."
+        f"Values are missing in {len(parts)} column(s): {joined(parts)} of the passengers."
+        " The model has to cope with these gaps."
     )
 
 
@@ -231,7 +235,7 @@ def data_figures(findings: DataFindings) -> dict[str, Figure]:
 
 def errors_sentence(errors: Errors) -> str:
     """Interpret the confusion matrix: right and wrong, found survivors, kinds of error."""
-    correct = errors.true_negatives + errors.true_positives
+    correct = errors.correct
     survivors = errors.true_positives + errors.false_negatives
     predicted = errors.true_positives + errors.false_positives
     balance = {
@@ -351,7 +355,7 @@ def importance_sentences(findings: ModelFindings) -> tuple[str, str]:
     if len(leaders) == 1:
         caption = f"{leaders[0]} alone carries at least half of what the model uses."
     elif leaders:
-        caption = f"{', '.join(leaders[:-1])} and {leaders[-1]} carry most of what the model uses."
+        caption = f"{joined(leaders)} carry most of what the model uses."
     else:
         caption = "No small set of columns carries most of what the model uses."
     negligible = [f"`{name}`" for name in ranking.negligible]
@@ -431,13 +435,24 @@ def limitations(data: DataFindings, model: ModelFindings) -> str:
     )
 
 
+class SummaryDocument(TypedDict):
+    """summary.json: the report's opening summary, as the published site reads it."""
+
+    title: str
+    question: str
+    headline: list[str]
+    expected_accuracy: dict[str, Any]
+    findings: list[str]
+    data: dict[str, Any]
+
+
 def summary_document(
     title: str,
     data: DataFindings,
     model: ModelFindings,
     source: str,
     files: Sequence[DataFile],
-) -> dict[str, object]:
+) -> SummaryDocument:
     """Return summary.json: the report's opening summary, for the published site.
 
     Parameters
@@ -483,7 +498,7 @@ def model_figures(model: ModelFindings, fold_means: dict[str, float]) -> dict[st
     ``fold_means`` maps each baseline, and the model, to its mean accuracy across the folds.
     """
     errors = model.errors
-    correct = errors.true_negatives + errors.true_positives
+    correct = errors.correct
     mean, std, folds = model.cv_accuracy
     importance_caption, _ = importance_sentences(model)
     top = ", ".join(f"{name} {mean:+.3f}" for name, mean, _ in model.importance.ranked[:3])
@@ -524,9 +539,9 @@ def model_figures(model: ModelFindings, fold_means: dict[str, float]) -> dict[st
     }
 
 
-def estimates_sentence(model: ModelFindings, plain: tuple[float, float, int]) -> str:
+def estimates_sentence(model: ModelFindings) -> str:
     """Compare plain and nested cross-validation: whether their gap exceeds their spread."""
-    interval = model.expected
+    interval, plain = model.expected, model.cv_accuracy
     if interval.method != "nested cross-validation":
         return ""
     gap = plain[0] - interval.estimate
