@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 
 from titanic.dataset import DataFile
@@ -169,3 +171,14 @@ def test_summary_document_holds_the_same_sentences_as_the_report():
             {"role": "train", "url": "embedded://train.csv", "rows": 300, "sha256": "ab" * 32}
         ],
     }
+
+
+def test_estimates_sentence_says_which_way_a_large_gap_goes():
+    # plain 83.0 % (std 2.0) against nested 80.0 % (std 2.0): +3.0 points, beyond 2.0
+    assert "flattered the plain estimate" in narrative.estimates_sentence(model())
+    lower = replace(model(), cv_accuracy=(0.77, 0.02, 5))
+    sentence = narrative.estimates_sentence(lower)
+    assert "a gap of -3.0 points, larger than their spread across folds (2.0 points)" in sentence
+    assert "flattered" not in sentence and "the other way round" in sentence
+    close = replace(model(), cv_accuracy=(0.81, 0.02, 5))
+    assert "so it says nothing either way" in narrative.estimates_sentence(close)

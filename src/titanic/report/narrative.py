@@ -20,7 +20,7 @@ from titanic.findings import (
     PredictionFindings,
     Ranking,
 )
-from titanic.uncertainty import LEVEL, Comparison, Interval, Z
+from titanic.uncertainty import LEVEL, Comparison, Interval, Z, signed_verdict
 
 if TYPE_CHECKING:
     from titanic.dataset import DataFile
@@ -546,13 +546,13 @@ def estimates_sentence(model: ModelFindings) -> str:
         return ""
     gap = plain[0] - interval.estimate
     spread = max(plain[1], interval.std)
-    verdict = (
-        f"larger than their spread across folds ({100 * spread:.1f} points), so choosing on the"
-        " same rows flattered the plain estimate"
-        if abs(gap) > spread
-        else f"within their spread across folds ({100 * spread:.1f} points), so it says nothing"
-        " either way"
-    )
+    verdict = {
+        "more": "larger than their spread across folds ({} points), so choosing on the same"
+        " rows flattered the plain estimate",
+        "less": "larger than their spread across folds ({} points), the other way round: the"
+        " procedure that chooses scored better than the fixed choice",
+        "same": "within their spread across folds ({} points), so it says nothing either way",
+    }[signed_verdict(gap, spread)].format(f"{100 * spread:.1f}")
     return (
         f"Plain cross-validation scores {percent(plain[0])} and nested cross-validation"
         f" {percent(interval.estimate)}: a gap of {points(gap)}, {verdict}. The held-out split"
