@@ -23,7 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 from titanic.fingerprint import sha256_hex
 from titanic.io.atomic import write_json, write_text
-from titanic.metrics import FLAT_METRIC_NAMES, METRIC_NAMES, flat_metrics, parse_document
+from titanic.metrics import (
+    FLAT_METRIC_NAMES,
+    METRIC_NAMES,
+    MetricsDocument,
+    flat_metrics,
+    parse_document,
+)
 from titanic.provenance import utc_timestamp
 from titanic.uncertainty import FoldGain, Z, signed_verdict
 
@@ -75,26 +81,24 @@ class ComparisonEntry:
     error: str | None = None
 
 
+def read_document(folder: Path) -> MetricsDocument | None:
+    """Return a variant folder's metrics.json, ``None`` if absent or odd.
+
+    A file that breaks the contract of :mod:`titanic.metrics` counts as odd.
+    """
+    try:
+        return parse_document((folder / METRICS_FILENAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def read_metrics(folder: Path) -> dict[str, float] | None:
     """Return the flat metrics of a variant folder's metrics.json, ``None`` if absent or odd.
 
-    The keys are :data:`titanic.metrics.FLAT_METRIC_NAMES`; a file that breaks the contract of
-    :mod:`titanic.metrics` counts as odd.
+    The keys are :data:`titanic.metrics.FLAT_METRIC_NAMES`.
     """
-    try:
-        document = parse_document((folder / METRICS_FILENAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return flat_metrics(document["metrics"])
-
-
-def fold_accuracies(folder: Path) -> list[float] | None:
-    """Return a variant's cross-validation accuracy per fold, ``None`` if absent or odd."""
-    try:
-        document = parse_document((folder / METRICS_FILENAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return list(document["metrics"]["cross_validation_folds"]["accuracy"])
+    document = read_document(folder)
+    return None if document is None else flat_metrics(document["metrics"])
 
 
 # Swept keys that change the folds themselves: variants then cannot be compared fold by fold.
@@ -149,16 +153,20 @@ def _cell_value(value: Any) -> Any:
 
 
 def summary_rows(
-    folder: Path, entries: Sequence[ComparisonEntry], keys: Sequence[str]
+    folder: Path,
+    entries: Sequence[ComparisonEntry],
+    keys: Sequence[str],
+    documents: Mapping[str, MetricsDocument | None],
 ) -> list[Row]:
     """Return one row per variant: status, run time, swept parameters, metrics, best flag.
 
-    Metrics come from ``folder/<variant>/metrics.json``; a failed variant has none, even if an
-    older run left a file behind.
+    Metrics come from ``documents``, each variant's metrics.json by name; a failed variant has
+    none, even if an older run left a file behind.
     """
     rows = []
     for entry in entries:
-        metrics = None if entry.status == "failed" else read_metrics(folder / entry.name)
+        document = None if entry.status == "failed" else documents.get(entry.name)
+        metrics = None if document is None else flat_metrics(document["metrics"])
         row: dict[str, Any] = {
             "variant": entry.name,
             "status": entry.status,
@@ -469,10 +477,15 @@ def write_comparison(
     tuple of Path
         The page and the CSV file.
     """
-    rows = summary_rows(folder, entries, keys)
+    documents = {entry.name: read_document(folder / entry.name) for entry in entries}
+    rows = summary_rows(folder, entries, keys, documents)
     summary = write_text(folder / SUMMARY_FILENAME, summary_csv(rows))
     figures_cache = FigureCache(folder / FIGURES_CACHE_FILENAME)
-    folds = {entry.name: fold_accuracies(folder / entry.name) or [] for entry in entries}
+    folds = {
+        name: document["metrics"]["cross_validation_folds"]["accuracy"]
+        for name, document in documents.items()
+        if document is not None
+    }
     margin = margin_sentence(rows, folds, keys)
     index = write_text(folder / INDEX_FILENAME, render_page(rows, keys, figures_cache, margin))
     figures_cache.save()
