@@ -17,7 +17,7 @@ from pygments.formatters.html import HtmlFormatter
 from titanic.report.figures import ComputedFigure, parse_figure_markdown
 from titanic.report.inline import USER_EXPRESSIONS, substitute
 from titanic.report.prose import inline_html, render_fenced_divs
-from titanic.report.qmd import front_matter, qmd_to_notebook, split_options
+from titanic.report.qmd import INJECTED_TAG, front_matter, qmd_to_notebook, split_options
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "titanic_report"
@@ -109,7 +109,7 @@ def prepare_for_html(notebook: NotebookNode) -> tuple[NotebookNode, dict[str, An
             if options.get("include") is False:
                 continue
             label = str(options.get("label", ""))
-            injected = "injected-parameters" in cell.metadata.get("tags", [])
+            injected = INJECTED_TAG in cell.metadata.get("tags", [])
             cell.source = code
             cell.metadata["report"] = {
                 "echo": options.get("echo", True) is not False and bool(code.strip()),

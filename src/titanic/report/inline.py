@@ -17,6 +17,8 @@ from typing import Any
 
 from nbformat import NotebookNode
 
+from titanic.report.qmd import INJECTED_TAG
+
 USER_EXPRESSIONS = "user_expressions"
 # Quarto's pattern, applied to one line at a time; the expression is trimmed.
 _INLINE = re.compile(r"(^|[^`])`\{python\}[ \t]([^`]+)`")
@@ -47,20 +49,33 @@ def inline_expressions(source: str) -> list[tuple[int, str]]:
     ]
 
 
+def prose_by_place(cells: Iterable[NotebookNode]) -> list[tuple[int, NotebookNode]]:
+    """Return the markdown cells, each with the number of the report's code cells before it.
+
+    Papermill's injected-parameters cell is not one of the report's: an executed notebook and
+    its source give every prose cell the same place.
+    """
+    placed = []
+    code_cells = 0
+    for cell in cells:
+        if cell.cell_type == "code" and INJECTED_TAG not in cell.metadata.get("tags", []):
+            code_cells += 1
+        elif cell.cell_type == "markdown":
+            placed.append((code_cells, cell))
+    return placed
+
+
 def inline_sequence(cells: Iterable[NotebookNode]) -> list[tuple[int, list[str]]]:
     """Return each markdown cell's expressions with the number of code cells before it.
 
     What the expressions evaluate to depends on the code that ran before them: two notebooks
     with the same code cells and the same sequence give the same values.
     """
-    sequence = []
-    code_cells = 0
-    for cell in cells:
-        if cell.cell_type == "code":
-            code_cells += 1
-        elif cell.cell_type == "markdown" and (found := inline_expressions(cell.source)):
-            sequence.append((code_cells, [expression for _, expression in found]))
-    return sequence
+    return [
+        (place, [expression for _, expression in found])
+        for place, cell in prose_by_place(cells)
+        if (found := inline_expressions(cell.source))
+    ]
 
 
 def _escaped_markdown(text: str) -> str:

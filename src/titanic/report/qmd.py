@@ -13,6 +13,8 @@ from nbformat import NotebookNode
 from titanic.errors import ReportError
 
 PARAMETERS_TAG = "parameters"
+# The tag of the cell papermill injects after the parameters cell: not one of the report's.
+INJECTED_TAG = "injected-parameters"
 KERNEL_NAME = "python3"
 KERNELSPEC = {"name": KERNEL_NAME, "display_name": "Python 3 (ipykernel)", "language": "python"}
 _FENCE_OPEN = re.compile(r"^```\{python\b[^}]*\}\s*$")

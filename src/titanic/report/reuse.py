@@ -41,14 +41,18 @@ from titanic.fingerprint import (
 from titanic.io.locations import data_fingerprint
 from titanic.io.output_sets import check_files, read_manifest
 from titanic.project import Project
-from titanic.report.inline import USER_EXPRESSIONS, inline_expressions, inline_sequence
-from titanic.report.qmd import PARAMETERS_TAG
+from titanic.report.inline import (
+    USER_EXPRESSIONS,
+    inline_expressions,
+    inline_sequence,
+    prose_by_place,
+)
+from titanic.report.qmd import INJECTED_TAG, PARAMETERS_TAG
 
 # 2: the inline expressions are evaluated, and their values kept in the notebook.
 EXECUTION_FORMAT = 2
 RECORD = "execution"
 NOTEBOOK = "report.ipynb"
-INJECTED_TAG = "injected-parameters"
 # What typesetting writes: made again from the merged notebook, never carried over.
 TYPESET = frozenset({"report.html", "report.pdf", NOTEBOOK})
 
@@ -122,27 +126,15 @@ def stale_reason(folder: Path, components: Mapping[str, Any]) -> str | None:
     return changed_components(record, components)
 
 
-def _prose_by_place(cells: list[NotebookNode]) -> list[tuple[int, NotebookNode]]:
-    """Return the markdown cells, each with the number of report code cells before it."""
-    placed = []
-    code_cells = 0
-    for cell in cells:
-        if cell.cell_type == "code" and INJECTED_TAG not in cell.metadata.get("tags", []):
-            code_cells += 1
-        elif cell.cell_type == "markdown":
-            placed.append((code_cells, cell))
-    return placed
-
-
 def _carry_values(executed: list[NotebookNode], cells: list[NotebookNode]) -> bool:
     """Give the new prose cells the values their expressions had at the same place, in place.
 
     Returns False when an expression has no stored value at its place.
     """
     values: dict[int, list[Any]] = {}
-    for place, cell in _prose_by_place(executed):
+    for place, cell in prose_by_place(executed):
         values.setdefault(place, []).extend(cell.metadata.get(USER_EXPRESSIONS, []))
-    for place, cell in _prose_by_place(cells):
+    for place, cell in prose_by_place(cells):
         found = [expression for _, expression in inline_expressions(cell.source)]
         stored = values.get(place, [])
         taken, values[place] = stored[: len(found)], stored[len(found) :]
