@@ -19,7 +19,8 @@ LAYERS = (
     ("sweep",),
     ("report",),
     ("outputs", "analysis", "modeling", "dataset", "features", "plots", "findings"),
-    ("io", "site"),
+    ("site",),
+    ("io",),
     ("config", "report_parameters", "layers", "strict_yaml", "settings"),
     (
         "feature_groups",

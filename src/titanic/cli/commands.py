@@ -475,8 +475,8 @@ def publish(
     readers see the earlier site or the new one, complete, whatever fails. Notebooks, logs,
     resolved parameters and models are not published (models only with --include-models).
     """
-    from titanic.io.publishing import publish_site
     from titanic.provenance import git_state
+    from titanic.site.publish import publish_site
 
     project = current_project()
     settings = settings_from(project, params, overrides)
