@@ -19,7 +19,7 @@ from titanic.dataset import load_dataset
 from titanic.modeling.evaluate import fold_splitter
 from titanic.modeling.selection import grid_for_pipeline, nested_cross_validation
 from titanic.modeling.train import build_model
-from titanic.schema import split_features_target
+from titanic.schema.columns import split_features_target
 
 PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 GRID = {"max_depth": [4, 6, 8, None], "min_samples_leaf": [1, 4]}

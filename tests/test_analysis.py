@@ -27,7 +27,7 @@ from titanic.metrics import METRIC_NAMES
 from titanic.modeling.baselines import BaselineScores, RuleClassifier, seed_model
 from titanic.modeling.selection import NestedResult
 from titanic.modeling.train import Split, build_model
-from titanic.schema import split_features_target
+from titanic.schema.columns import split_features_target
 
 from .conftest import REPO_ROOT
 

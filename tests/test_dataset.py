@@ -9,7 +9,7 @@ from titanic.config import DataSettings
 from titanic.dataset import load_dataset, validate_table
 from titanic.errors import DataError
 from titanic.io.tables import parse_table
-from titanic.schema import FEATURE_COLUMNS
+from titanic.schema.columns import FEATURE_COLUMNS
 
 from .conftest import SHARED_DATA, top_level_modules_after
 

@@ -23,7 +23,7 @@ from titanic.modeling.selection import (
     nested_cross_validation,
 )
 from titanic.modeling.train import Split, build_model
-from titanic.schema import split_features_target
+from titanic.schema.columns import split_features_target
 
 GROUP_COLUMNS = ["Name", "Ticket", "Fare"]
 

@@ -23,7 +23,6 @@ LAYERS = (
     ("io",),
     ("config", "report_parameters", "layers", "strict_yaml", "settings"),
     (
-        "feature_groups",
         "schema",
         "fingerprint",
         "project",

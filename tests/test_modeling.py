@@ -33,7 +33,7 @@ from titanic.modeling.train import (
     rows_needed_per_class,
     split_train_validation,
 )
-from titanic.schema import split_features_target
+from titanic.schema.columns import split_features_target
 
 from .conftest import REPO_ROOT, top_level_modules_after
 

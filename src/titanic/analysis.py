@@ -52,7 +52,7 @@ from titanic.modeling.train import (
     split_train_validation,
 )
 from titanic.provenance import run_metadata
-from titanic.schema import TARGET, split_features_target
+from titanic.schema.columns import TARGET, split_features_target
 
 logger = logging.getLogger(__name__)
 # Which step runs, and how big it is: the CLI shows these by default (a sign of life on big data).

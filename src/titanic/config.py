@@ -3,12 +3,12 @@
 Each job has its module: :mod:`titanic.settings` (the models), :mod:`titanic.strict_yaml`
 (reading parameter files), :mod:`titanic.layers` (params.yaml, ``--params`` files and ``-P``
 overrides, merged and validated), :mod:`titanic.report_parameters` (the report's named
-parameters) and :mod:`titanic.feature_groups` (the registry of feature groups).
+parameters) and :mod:`titanic.schema.feature_groups` (the registry of feature groups).
 """
 
-from titanic.feature_groups import FEATURE_GROUPS, FEATURE_REGISTRY, FeatureGroupInfo
 from titanic.layers import load_settings
 from titanic.report_parameters import REPORT_PARAMETERS, report_overrides, report_settings
+from titanic.schema.feature_groups import FEATURE_GROUPS, FEATURE_REGISTRY, FeatureGroupInfo
 from titanic.settings import (
     DataSettings,
     EvaluationSettings,

@@ -16,7 +16,7 @@ from titanic.fingerprint import sha256_hex
 from titanic.io.checksums import CHECKSUMS, parse_checksums
 from titanic.io.locations import EMBEDDED, Location, read_bytes, resolve_location
 from titanic.io.tables import parse_table
-from titanic.schema import SCHEMAS, TARGET, Role
+from titanic.schema.columns import SCHEMAS, TARGET, Role
 
 if TYPE_CHECKING:
     from titanic.io.memo import ContentCache

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from titanic.metrics import MetricsSummary
-from titanic.schema import TARGET
+from titanic.schema.columns import TARGET
 from titanic.uncertainty import (
     Comparison,
     FoldGain,

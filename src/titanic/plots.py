@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from titanic.schema import TARGET
+from titanic.schema.columns import TARGET
 
 SURVIVED_COLOUR = "#2a9d8f"
 DIED_COLOUR = "#e76f51"

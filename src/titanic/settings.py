@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from titanic.errors import some_of
-from titanic.feature_groups import FeatureGroup
+from titanic.schema.feature_groups import FeatureGroup
 
 # train.csv is 61 kB: 100 MB and two minutes leave a wide margin for a bigger or slower copy,
 # and still stop a server that streams without end or trickles.

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from titanic.schema import ID_COLUMN, TARGET
+from titanic.schema.columns import ID_COLUMN, TARGET
 
 
 def predict_survival(model: Pipeline, passengers: pd.DataFrame) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from titanic.config import FeatureSettings, ModelSettings, SplitSettings
 from titanic.errors import DataError
 from titanic.features import build_preprocessor
 from titanic.modeling.forest import RandomForest
-from titanic.schema import TARGET, split_features_target
+from titanic.schema.columns import TARGET, split_features_target
 
 
 @dataclass(frozen=True)

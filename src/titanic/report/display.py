@@ -40,7 +40,7 @@ from titanic.findings import (
 from titanic.modeling.baselines import SEED_TREES  # noqa: F401  # pylint: disable=unused-import
 from titanic.provenance import git_state, package_versions, utc_timestamp
 from titanic.report import narrative
-from titanic.schema import ID_COLUMN, TARGET
+from titanic.schema.columns import ID_COLUMN, TARGET
 
 if TYPE_CHECKING:
     # Types only: importing this module should not pay for scikit-learn and matplotlib.
