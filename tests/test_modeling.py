@@ -382,3 +382,20 @@ def test_the_forest_grows_the_trees_scikit_learn_grows(parameters):
         np.testing.assert_array_equal(ours.classes_, theirs.classes_)
         assert (ours.n_classes_, ours.max_features_) == (theirs.n_classes_, theirs.max_features_)
     np.testing.assert_array_equal(forest.predict_proba(rows), reference.predict_proba(rows))
+
+
+def test_the_trees_reseed_one_generator_instead_of_making_one_each(monkeypatch):
+    made = []
+    original = forest_module.check_random_state
+
+    def counting(seed):
+        made.append(seed)
+        return original(seed)
+
+    monkeypatch.setattr(forest_module, "check_random_state", counting)
+    rows = np.random.default_rng(7).normal(size=(80, 3))
+    labels = (rows[:, 1] > 0).astype(int)
+    forest = RandomForest(n_estimators=10, random_state=8).fit(rows, labels)
+    assert [seed for seed in made if not isinstance(seed, np.random.RandomState)] == []
+    reference = RandomForestClassifier(n_estimators=10, random_state=8).fit(rows, labels)
+    np.testing.assert_array_equal(forest.predict_proba(rows), reference.predict_proba(rows))
