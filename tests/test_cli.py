@@ -307,3 +307,21 @@ def test_a_logged_library_error_shows_its_traceback_only_with_debug(project, mon
     assert "Kernel died" in quiet.stderr and "Traceback" not in quiet.stderr
     assert "Traceback" in loud.stderr and "the kernel is gone" in loud.stderr
     assert len(file_log) == 2 and None not in file_log
+
+
+def test_render_forks_a_kernel_importing_the_reports_stack_and_ends_it_unused(monkeypatch):
+    from titanic.report import kernels, render  # pylint: disable=import-outside-toplevel
+
+    calls = []
+    monkeypatch.setattr(kernels, "fork_standby", lambda preload=(): calls.append(tuple(preload)))
+    monkeypatch.setattr(kernels, "discard_standby", lambda: calls.append("discarded"))
+
+    def fail(*args, **kwargs):
+        calls.append("rendering")
+        raise render.ReportError("stopped before the kernel")
+
+    monkeypatch.setattr(render, "render_report", fail)
+    result = runner.invoke(app, ["render", "--to", "html"])
+    assert result.exit_code == 1 and "stopped before the kernel" in result.stderr
+    assert calls == [kernels.REPORT_KERNEL_MODULES, "rendering", "discarded"]
+    assert {"ipykernel.kernelapp", "titanic.analysis"} <= set(kernels.REPORT_KERNEL_MODULES)

@@ -38,14 +38,15 @@ SCRIPT = textwrap.dedent(
         nbformat.v4.new_code_cell("answer = 1", metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell("print('answer', answer)\\nanswer * 2"),
         nbformat.v4.new_code_cell("import os, sys\\n(os.getpid(), os.getcwd(),"
-                                  " 'titanic.report.kernels' in sys.modules)"),
+                                  " 'titanic.report.kernels' in sys.modules,"
+                                  " 'tabnanny' in sys.modules)"),
     ]
     folder = sys.argv[1]
     nbformat.write(notebook, f"{folder}/in.ipynb")
     result = {}
     for standby in (True, False):
         if standby:
-            kernels.fork_standby()
+            kernels.fork_standby(preload=["tabnanny", "no_such_module_here"])
             result["standby_pid"] = kernels._STANDBY[os.getpid()].process.pid
         out = papermill.execute_notebook(
             f"{folder}/in.ipynb", f"{folder}/out.ipynb", parameters={"answer": 21},
@@ -54,8 +55,9 @@ SCRIPT = textwrap.dedent(
             extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
         result[standby] = [cell.get("outputs") for cell in out.cells]
-    kernels.fork_standby()
+    kernels.fork_standby(preload=["tabnanny"])
     kernels.discard_standby()
+    result["parent_has_preloaded"] = "tabnanny" in sys.modules
     result["children"] = [child.pid for child in __import__("psutil").Process().children()]
     print(json.dumps(result))
     """
@@ -78,13 +80,22 @@ def runs(tmp_path_factory):
 
 def test_the_kernel_is_the_standby_child_holding_its_parents_imports(runs):
     result, folder = runs
-    pid, cwd, has_parent_imports = ast.literal_eval(result["true"][-1][0]["data"]["text/plain"])
+    forked = ast.literal_eval(result["true"][-1][0]["data"]["text/plain"])
+    pid, cwd, has_parent_imports, _ = forked
     assert pid == result["standby_pid"]
     assert cwd == folder
     assert has_parent_imports
     launched = ast.literal_eval(result["false"][-1][0]["data"]["text/plain"])
     assert launched[0] != result["standby_pid"]
     assert not launched[2]  # a launched kernel imports afresh
+
+
+def test_a_standby_imports_what_it_is_asked_to_preload_in_the_child_only(runs):
+    result, _ = runs
+    forked = ast.literal_eval(result["true"][-1][0]["data"]["text/plain"])
+    launched = ast.literal_eval(result["false"][-1][0]["data"]["text/plain"])
+    assert forked[3] and not launched[3]  # a module the kernel's cells never import
+    assert not result["parent_has_preloaded"]
 
 
 def test_a_forked_kernel_gives_the_outputs_of_a_launched_one(runs):

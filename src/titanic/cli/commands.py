@@ -324,17 +324,25 @@ def render(
     ] = False,
 ) -> None:
     """Render report.qmd to OUTPUT_DIR/report.html and report.pdf, with or without Quarto."""
-    from titanic.report.render import RenderRequest, render_report
+    from titanic.report.kernels import REPORT_KERNEL_MODULES, discard_standby, fork_standby
 
-    request = RenderRequest(
-        current_project(),
-        overrides=tuple(overrides or ()),
-        params_files=tuple(params or ()),
-        formats=tuple(to or ("html", "pdf")),
-        cell_timeout=cell_timeout,
-        progress=stderr.is_terminal,
-    )
-    result = render_report(request, output_dir=output_dir, force=force)
+    # The kernel, forked now, imports the report's stack on another core while this process
+    # validates, loads papermill and starts the execution; unused (nothing to execute), it ends.
+    fork_standby(preload=REPORT_KERNEL_MODULES)
+    try:
+        from titanic.report.render import RenderRequest, render_report
+
+        request = RenderRequest(
+            current_project(),
+            overrides=tuple(overrides or ()),
+            params_files=tuple(params or ()),
+            formats=tuple(to or ("html", "pdf")),
+            cell_timeout=cell_timeout,
+            progress=stderr.is_terminal,
+        )
+        result = render_report(request, output_dir=output_dir, force=force)
+    finally:
+        discard_standby()
     how = (
         f"executed ({result.reason})"
         if result.executed

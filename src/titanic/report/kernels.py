@@ -13,6 +13,7 @@ imports. Without a standby (a plain ``titanic render``), kernels are launched as
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import logging
 import os
@@ -21,6 +22,7 @@ import sys
 import threading
 import traceback
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from jupyter_client.connect import KernelConnectionInfo
@@ -32,6 +34,17 @@ from titanic.processes import die_with_parent
 logger = logging.getLogger(__name__)
 
 KERNEL_MODULE = "ipykernel_launcher"
+# What the report's kernel imports before its first cell can run (ipykernel, then the setup
+# cell's stack): a plain render's standby imports them while the render starts.
+REPORT_KERNEL_MODULES = (
+    "ipykernel.kernelapp",
+    "titanic.analysis",
+    "titanic.dataset",
+    "titanic.modeling.predict",
+    "titanic.outputs",
+    "titanic.report.display",
+    "titanic.report.overview",
+)
 # The standby child of each process (by id): a copy of this process made by fork must not
 # take its parent's.
 _STANDBY: dict[int, Standby] = {}
@@ -90,18 +103,29 @@ class Standby:
         return self.process
 
     def discard(self) -> None:
-        """End an unused child: it reads an empty request and exits."""
+        """End an unused child: it reads an empty request and exits, or ends while it imports."""
         os.close(self._pipe)
+        self.process.terminate()
         self.process.wait()
 
 
-def _serve(pipe: int) -> None:
-    """In the child: wait for a request, then run the kernel it describes (never returns)."""
+def _serve(pipe: int, preload: Sequence[str] = ()) -> None:
+    """In the child: import ``preload``, wait for a request, then run the kernel it describes.
+
+    Never returns.
+    """
     code = 1
     try:
         die_with_parent()
+        # A standby ends when its parent discards or ends it, quietly; a kernel starts with
+        # the signal handlers a new interpreter has, not the parent's.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for stop in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(stop, signal.SIG_DFL)
+        _import_all(preload)
         with os.fdopen(pipe, "rb") as requests:
             request = requests.read()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         if not request:
             os._exit(0)
         spec = json.loads(request)
@@ -129,12 +153,14 @@ def _serve(pipe: int) -> None:
         os._exit(code)
 
 
-def fork_standby() -> bool:
+def fork_standby(preload: Sequence[str] = ()) -> bool:
     """Fork a standby kernel for the next kernel this process starts; tell whether it did.
 
     Call it while this process runs nothing else: the child is a copy of it. A process with
     other threads (a Dask worker) is not forked, since a lock one of them holds would stay
-    held in the copy: its kernels are launched as usual.
+    held in the copy: its kernels are launched as usual. ``preload``: modules the child
+    imports while it waits, on another core than this process's own work (a plain render's
+    kernel then starts with the report's stack imported, as a sweep's does).
     """
     discard_standby()
     if not hasattr(os, "fork") or threading.active_count() > 1:
@@ -143,10 +169,19 @@ def fork_standby() -> bool:
     pid = os.fork()
     if pid == 0:
         os.close(write)
-        _serve(read)
+        _serve(read, preload)
     os.close(read)
     _STANDBY[os.getpid()] = Standby(pid, write)
     return True
+
+
+def _import_all(modules: Sequence[str]) -> None:
+    """Import ``modules``; one that fails is left to the kernel's cell, which names the error."""
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            logger.debug("standby kernel: %s not preloaded", module, exc_info=True)
 
 
 def discard_standby() -> None:
