@@ -32,7 +32,7 @@ from titanic.config import Settings, dump_settings, load_settings
 from titanic.errors import Interrupted, SweepError, TitanicError
 from titanic.io.locations import FileFormat, cap_transport_logging
 from titanic.processes import end_descendants
-from titanic.project import OUTPUT_SET, Project
+from titanic.project import METRICS_FILENAME, OUTPUT_SET, Project
 from titanic.sweep.executors import VariantExecutor
 
 if TYPE_CHECKING:
@@ -256,7 +256,7 @@ def run(params: ParamsFiles = None, overrides: Overrides = None) -> None:
     stdout.print(_metrics_table(analysis))
     stdout.print("Confusion matrix (rows: actual, columns: predicted)")
     stdout.print(analysis.confusion_matrix.to_string())
-    stdout.print(f"Wrote {folder / 'metrics.json'}")
+    stdout.print(f"Wrote {folder / METRICS_FILENAME}")
     _say_removed(folder, output.published.removed if output.published else ())
 
 

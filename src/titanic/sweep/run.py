@@ -21,7 +21,7 @@ from titanic.config import (
 from titanic.errors import OutputError, SweepError, TitanicError, some_of
 from titanic.io.locations import data_fingerprint
 from titanic.io.output_sets import check_writable_folder, publish, remove_stale
-from titanic.project import OUTPUT_SET, Project
+from titanic.project import OUTPUT_SET, VARIANTS_DIRNAME, Project
 from titanic.report.request import RenderRequest
 from titanic.sweep.cache import (
     cache_components,
@@ -50,7 +50,6 @@ from titanic.sweep.worker import (
     one_line,
 )
 
-VARIANTS_DIRNAME = "variants"
 Status = Literal["done", "cached", "failed", "skipped"]
 # What a variant's output set replaces in its folder: the report's files, and the log of a run.
 VARIANT_SET = (*OUTPUT_SET, LOG_FILENAME, FAILED_LOG_FILENAME)
