@@ -9,14 +9,11 @@ from titanic.config import (
     VariantSettings,
     dump_settings,
     load_settings,
-    report_overrides,
-    report_settings,
 )
 from titanic.errors import ConfigError
 from titanic.layers import (
     ParameterLayers,
     _is_type_tag,
-    encode_override,
     get_dotted,
     parse_override,
     set_dotted,
@@ -200,16 +197,6 @@ def test_project_root_and_output_dir(tmp_path):
     assert Project.at("/elsewhere").resolve(absolute.output_dir) == tmp_path / "out"
 
 
-@pytest.mark.parametrize(
-    "value", [None, 3, 0.5, "log2", "null", "3", True, ["sex", "age"], {"a": 1}]
-)
-def test_an_encoded_override_reads_back_with_its_type(value):
-    assert parse_override(encode_override("model.max_features", value)) == (
-        "model.max_features",
-        value,
-    )
-
-
 def test_dotted_keys_are_read_and_set_in_nested_sections():
     nested = {"model": {"max_depth": 4}, "random_state": 1}
     set_dotted(nested, "model.max_depth", None)
@@ -355,38 +342,6 @@ def test_a_value_inside_a_value_names_the_deepest_section():
     assert nested == {"a": {"b": 1}}
     with pytest.raises(KeyError):
         get_dotted(nested, "a.c")
-
-
-def test_encoded_overrides_are_json():
-    assert encode_override("variants.grid", {"a": [1, "x"]}) == 'variants.grid={"a": [1, "x"]}'
-
-
-def test_report_parameters_become_overrides_and_unknown_ones_are_refused():
-    overrides = report_overrides(max_depth=None, n_estimators=50, data_source="s3://b/t")
-    assert overrides == ["model.n_estimators=50", 'data.source="s3://b/t"']
-    with pytest.raises(ConfigError) as caught:
-        report_overrides(size=1, colour="red", cv_folds=3)
-    assert caught.value.keys == ("colour", "size")
-    assert str(caught.value) == (
-        "report parameters: unknown report parameter(s): colour, size; known: n_estimators,"
-        " max_depth, min_samples_split, min_samples_leaf, max_features, test_size, cv_folds,"
-        " random_state, data_source"
-    )
-
-
-def test_report_settings_apply_files_then_overrides_then_named_parameters(tmp_path, monkeypatch):
-    (tmp_path / "params.yaml").write_text((REPO_ROOT / "params.yaml").read_text())
-    (tmp_path / "extra.yaml").write_text("model:\n  n_estimators: 3\n  max_depth: 2\n")
-    monkeypatch.chdir(tmp_path)
-    settings = report_settings(
-        overrides=["model.n_estimators=4", "split.cv_folds=3"],
-        extra_files=["extra.yaml"],
-        n_estimators=5,
-        max_depth=None,
-    )
-    assert settings.model.n_estimators == 5
-    assert settings.model.max_depth == 2
-    assert settings.split.cv_folds == 3
 
 
 SWEEPABLE = (
