@@ -683,3 +683,16 @@ def test_each_variant_is_validated_once_and_its_kernel_never(tmp_path, monkeypat
         metrics = result.folder / f"max_depth-{depth}" / "metrics.json"
         model = json.loads(metrics.read_text(encoding="utf-8"))["parameters"]["model"]
         assert (model["n_estimators"], model["max_depth"]) == (7, depth)
+
+
+def test_a_variant_s_settings_are_the_parameters_with_its_values_given_as_p(project):
+    sweep = {
+        "grid": {"model.max_depth": [2, None]},
+        "sets": {"wide": {"features.include": ["sex"]}},
+    }
+    settings = settings_with(project, sweep)
+    for variant in expand_variants(settings):
+        # What the variant's report ran with when it merged params.yaml and -P overrides itself.
+        overrides = [f"{key}={json.dumps(value)}" for key, value in variant.values.items()]
+        assert variant.settings == load_settings(PARAMS, overrides=overrides), variant.name
+        assert variant.settings.variants == settings.variants

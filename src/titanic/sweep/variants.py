@@ -73,16 +73,20 @@ def variant_name(values: Mapping[str, Any], labels: Mapping[str, str] | None = N
 def apply_values(base: Settings, values: Mapping[str, Any]) -> Settings:
     """Return ``base`` with dotted ``values`` set, validated again as a whole.
 
+    The result keeps ``base``'s sweep (``variants``), as the variant's parameters always did:
+    its report records them in metrics.json and params.resolved.yaml.
+
     Raises
     ------
     ConfigError
         When the result is not valid settings.
     """
     raw = base.to_dict()
+    # The sweep was validated with base, once: not again for each of its variants.
     raw["variants"] = {}
     for dotted, value in values.items():
         set_dotted(raw, dotted, value)
-    return validate_settings(raw)
+    return validate_settings(raw).model_copy(update={"variants": base.variants})
 
 
 def expand_variants(settings: Settings) -> list[Variant]:
