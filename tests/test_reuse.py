@@ -289,13 +289,12 @@ def test_prose_only_edit_reuses_and_equals_a_cold_render(tmp_path, monkeypatch):
     # checked above).
     executions = []
 
-    def execute(request, folder):
+    def execute(request, notebook, typesetter, folder):
         executions.append(request.report_path)
         for name in ("report.html", "report.ipynb", "metrics.json"):
             shutil.copyfile(out / name, folder / name)
-        return "nbconvert"
 
-    monkeypatch.setattr(render, "render_into", execute)
+    monkeypatch.setattr(render, "execute_and_typeset", execute)
     forced = CliRunner().invoke(app, ["render", "--to", "html", "--force"])
     assert "executed (--force)" in forced.output
     assert executions == [root / "report.qmd"]
