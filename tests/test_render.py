@@ -212,6 +212,7 @@ def test_quarto_backend_writes_one_self_contained_page_from_a_hidden_staging_fol
     assert "report_files" not in html
     assert f"data:image/png;base64,{PNG_1PX}" in html
     assert '<details class="code-fold">' in html  # _quarto.yml's code-fold applied
+    assert "report.pdf" not in html  # no link to a format that was not asked for
     assert_fetches_nothing(html)
 
 
