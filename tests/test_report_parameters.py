@@ -51,19 +51,31 @@ def test_a_resolved_file_reads_back_equal_without_validating(tmp_path, monkeypat
 def test_an_edited_or_unvouched_resolved_file_is_refused(tmp_path):
     path, _ = write_resolved(tmp_path)
     path.write_text(path.read_text().replace("n_estimators: 300", "n_estimators: -1"))
-    with pytest.raises(ConfigError, match="sha256 mismatch") as caught:
+    with pytest.raises(ConfigError) as caught:
         read_resolved_settings(path)
-    assert caught.value.source == str(path)
+    assert str(caught.value) == (
+        f"{path}: the resolved parameters differ from those validated (sha256 mismatch):"
+        " render with titanic render, or give the named parameters instead"
+    )
     (tmp_path / f".{RESOLVED_PARAMS_FILENAME}.sha256").unlink()
-    with pytest.raises(ConfigError, match="cannot read the resolved parameters or their digest"):
+    with pytest.raises(ConfigError) as caught:
         read_resolved_settings(path)
+    assert str(caught.value) == (
+        f"{path}: cannot read the resolved parameters or their digest (No such file or"
+        " directory): give resolved_params_file only as titanic render writes it"
+    )
 
 
 def test_named_parameters_and_a_resolved_file_exclude_each_other(tmp_path):
     path, _ = write_resolved(tmp_path)
-    with pytest.raises(ConfigError, match="exclude each other") as caught:
-        report_settings(resolved_params_file=path, n_estimators=5, max_depth=None)
-    assert caught.value.keys == ("model.n_estimators",)
+    with pytest.raises(ConfigError) as caught:
+        report_settings(resolved_params_file=path, n_estimators=5, max_depth=None, cv_folds=3)
+    assert caught.value.keys == ("model.n_estimators", "split.cv_folds")
+    assert str(caught.value) == (
+        "report parameters: named parameters (model.n_estimators, split.cv_folds) and a"
+        " resolved parameters file exclude each other: with titanic render, give them as"
+        " -P section.key=value"
+    )
 
 
 def test_named_parameters_apply_over_params_yaml_and_none_keeps_its_value(project):
