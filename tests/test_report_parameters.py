@@ -28,6 +28,13 @@ VARIED = [
 ]
 
 
+def refusal(call, *args, **kwargs) -> ConfigError:
+    """Return the ConfigError that ``call(*args, **kwargs)`` raises."""
+    with pytest.raises(ConfigError) as caught:
+        call(*args, **kwargs)
+    return caught.value
+
+
 def write_resolved(folder: Path, overrides=()) -> tuple[Path, object]:
     settings = load_settings(REPO_ROOT / "params.yaml", overrides=overrides)
     for name, text in resolved_files(settings).items():
@@ -51,16 +58,12 @@ def test_a_resolved_file_reads_back_equal_without_validating(tmp_path, monkeypat
 def test_an_edited_or_unvouched_resolved_file_is_refused(tmp_path):
     path, _ = write_resolved(tmp_path)
     path.write_text(path.read_text().replace("n_estimators: 300", "n_estimators: -1"))
-    with pytest.raises(ConfigError) as caught:
-        read_resolved_settings(path)
-    assert str(caught.value) == (
+    assert str(refusal(read_resolved_settings, path)) == (
         f"{path}: the resolved parameters differ from those validated (sha256 mismatch):"
         " render with titanic render, or give the named parameters instead"
     )
     (tmp_path / f".{RESOLVED_PARAMS_FILENAME}.sha256").unlink()
-    with pytest.raises(ConfigError) as caught:
-        read_resolved_settings(path)
-    assert str(caught.value) == (
+    assert str(refusal(read_resolved_settings, path)) == (
         f"{path}: cannot read the resolved parameters or their digest (No such file or"
         " directory): give resolved_params_file only as titanic render writes it"
     )
@@ -68,10 +71,9 @@ def test_an_edited_or_unvouched_resolved_file_is_refused(tmp_path):
 
 def test_named_parameters_and_a_resolved_file_exclude_each_other(tmp_path):
     path, _ = write_resolved(tmp_path)
-    with pytest.raises(ConfigError) as caught:
-        report_settings(resolved_params_file=path, n_estimators=5, max_depth=None, cv_folds=3)
-    assert caught.value.keys == ("model.n_estimators", "split.cv_folds")
-    assert str(caught.value) == (
+    error = refusal(report_settings, "params.yaml", path, n_estimators=5, cv_folds=3)
+    assert error.keys == ("model.n_estimators", "split.cv_folds")
+    assert str(error) == (
         "report parameters: named parameters (model.n_estimators, split.cv_folds) and a"
         " resolved parameters file exclude each other: with titanic render, give them as"
         " -P section.key=value"
@@ -87,19 +89,17 @@ def test_named_parameters_apply_over_params_yaml_and_none_keeps_its_value(projec
 
 
 def test_a_bad_named_value_is_refused_naming_the_key_and_the_parameter(project):
-    with pytest.raises(ConfigError) as caught:
-        report_settings(test_size=1.5)
-    assert caught.value.keys == ("split.test_size",)
-    assert "[report parameter split.test_size]" in str(caught.value)
+    error = refusal(report_settings, test_size=1.5)
+    assert error.keys == ("split.test_size",)
+    assert "[report parameter split.test_size]" in str(error)
 
 
 def test_named_parameters_become_dotted_values_and_unknown_ones_are_refused():
     values = report_values(max_depth=None, n_estimators=50, data_source="s3://b/t")
     assert values == {"model.n_estimators": 50, "data.source": "s3://b/t"}
-    with pytest.raises(ConfigError) as caught:
-        report_values(size=1, colour="red", cv_folds=3)
-    assert caught.value.keys == ("colour", "size")
-    assert str(caught.value) == (
+    error = refusal(report_values, size=1, colour="red", cv_folds=3)
+    assert error.keys == ("colour", "size")
+    assert str(error) == (
         "report parameters: unknown report parameter(s): colour, size; known: n_estimators,"
         " max_depth, min_samples_split, min_samples_leaf, max_features, test_size, cv_folds,"
         " random_state, data_source"
