@@ -7,7 +7,6 @@ from titanic.errors import ConfigError
 from titanic.layers import (
     ParameterLayers,
     _is_type_tag,
-    encode_override,
     get_dotted,
     load_settings,
     parse_override,
@@ -95,16 +94,6 @@ def test_override_through_a_value_is_refused():
         load_settings(REPO_ROOT / "params.yaml", overrides=["random_state.seed=1"])
 
 
-@pytest.mark.parametrize(
-    "value", [None, 3, 0.5, "log2", "null", "3", True, ["sex", "age"], {"a": 1}]
-)
-def test_an_encoded_override_reads_back_with_its_type(value):
-    assert parse_override(encode_override("model.max_features", value)) == (
-        "model.max_features",
-        value,
-    )
-
-
 def test_dotted_keys_are_read_and_set_in_nested_sections():
     nested = {"model": {"max_depth": 4}, "random_state": 1}
     set_dotted(nested, "model.max_depth", None)
@@ -127,10 +116,6 @@ def test_a_value_inside_a_value_names_the_deepest_section():
     assert nested == {"a": {"b": 1}}
     with pytest.raises(KeyError):
         get_dotted(nested, "a.c")
-
-
-def test_encoded_overrides_are_json():
-    assert encode_override("variants.grid", {"a": [1, "x"]}) == 'variants.grid={"a": [1, "x"]}'
 
 
 @pytest.mark.parametrize(

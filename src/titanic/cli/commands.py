@@ -326,10 +326,10 @@ def render(
     """Render report.qmd to OUTPUT_DIR/report.html and report.pdf, with or without Quarto."""
     from titanic.report.render import RenderRequest, render_report
 
+    project = current_project()
     request = RenderRequest(
-        current_project(),
-        overrides=tuple(overrides or ()),
-        params_files=tuple(params or ()),
+        project,
+        settings_from(project, params, overrides),
         formats=tuple(to or ("html", "pdf")),
         cell_timeout=cell_timeout,
         progress=stderr.is_terminal,

@@ -15,9 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from titanic.config import (
-    load_settings,
-)
+from titanic.config import load_settings
 from titanic.errors import OutputError, SweepError, TitanicError, some_of
 from titanic.io.locations import data_fingerprint
 from titanic.io.output_sets import check_writable_folder, publish, remove_stale
@@ -177,8 +175,7 @@ def _plan(
                 name=variant.name,
                 request=RenderRequest(
                     project,
-                    overrides=(*options.overrides, *variant.overrides()),
-                    params_files=tuple(options.params_files),
+                    variant.settings,
                     formats=("html",),
                     report=report.resolve(),
                     cell_timeout=options.cell_timeout,
@@ -203,10 +200,7 @@ def _submit_all(
         refuse_local_data(data)
     if not plan.tasks:
         return {}
-    first = plan.tasks[0].request
-    bundle = bundle_project(
-        project, first.report_path, first.params_files, data, this_environment()
-    )
+    bundle = bundle_project(project, plan.tasks[0].request.report_path, data, this_environment())
     shared = executor.share(bundle)
     return {executor.submit(execute_shipped, task, shared): task for task in plan.tasks}
 
