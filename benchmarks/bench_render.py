@@ -41,7 +41,8 @@ PLAIN = "plain script (the report's code)"
 IN_PROCESS = (
     "from titanic.project import Project;"
     " from titanic.report.render import RenderRequest, render_report;"
-    " render_report(RenderRequest(Project.at('.'), formats=('html',), progress=False), force=True)"
+    " request = RenderRequest.resolve(Project.at('.'), formats=('html',), progress=False);"
+    " render_report(request, force=True)"
 )
 
 

@@ -38,7 +38,7 @@ import nbformat
 import yaml
 
 from titanic.analysis import fit_on_all_rows, run_analysis
-from titanic.config import load_settings
+from titanic.config import RESOLVED_PARAMS_FILENAME, Settings, load_settings, resolved_files
 from titanic.dataset import load_dataset
 from titanic.modeling.predict import predict_survival
 from titanic.project import Project
@@ -101,17 +101,18 @@ def timed(command: list[str], **kwargs) -> float:
     return time.perf_counter() - started
 
 
-def sequential_loop(variants, params_files: list[Path], work: Path) -> float:
+def sequential_loop(variants, work: Path) -> float:
     source = work / "report.source.ipynb"
     nbformat.write(load_report(ROOT / "report.qmd"), source)
     started = time.perf_counter()
     for variant in variants:
         folder = work / "loop" / variant.name
         folder.mkdir(parents=True)
+        for name, text in resolved_files(variant.settings).items():
+            (folder / name).write_text(text, encoding="utf-8")
         parameters = {
-            "extra_params_files": [str(path) for path in params_files],
-            "overrides": variant.overrides(),
-            "output_dir": str(folder),
+            "resolved_params_file": str(folder / RESOLVED_PARAMS_FILENAME),
+            "staging_dir": str(folder),
         }
         subprocess.run(
             [str(BIN / "papermill"), str(source), str(folder / "report.ipynb"),
@@ -138,13 +139,12 @@ def replace_section(text: str, section: str = SECTION) -> None:
     DOC.write_text(updated.rstrip() + "\n", encoding="utf-8")
 
 
-def model_work_seconds(params: Path, overrides: list[str]) -> float:
+def model_work_seconds(settings: Settings) -> float:
     """Time one variant's model work in this process: what its report fits and predicts.
 
     ``run_analysis`` (what `titanic run` computes), then the final fit on every labelled row
     and the predictions for test.csv (the report's predictions section).
     """
-    settings = load_settings(ROOT / "params.yaml", extra_files=[params], overrides=overrides)
     dataset = load_dataset(settings.data, ROOT)
     started = time.perf_counter()
     run_analysis(settings, dataset)
@@ -157,7 +157,8 @@ def run_command_seconds(params: Path, variants, jobs: int, work: Path) -> dict[s
 
     def one(variant) -> tuple[str, float]:
         command = [str(BIN / "titanic"), "run", "--params", str(params)]
-        for override in [*variant.overrides(), f"output_dir={work / 'run' / variant.name}"]:
+        values = {**variant.values, "output_dir": str(work / "run" / variant.name)}
+        for override in (f"{key}={json.dumps(value)}" for key, value in values.items()):
             command += ["-P", override]
         return variant.name, timed(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -183,7 +184,7 @@ def per_variant(jobs: int) -> str:
             paired = run_command_seconds(params, variants, jobs, work)
         with LoadSampler() as loads["alone"]:
             single = run_command_seconds(params, variants, 1, work)
-        model_work_seconds(params, variants[0].overrides())  # imports and warms the caches
+        model_work_seconds(variants[0].settings)  # imports and warms the caches
         rows = []
         with LoadSampler() as loads["model work"]:
             for variant in variants:
@@ -191,7 +192,7 @@ def per_variant(jobs: int) -> str:
                     (work / "out" / "variants" / variant.name / "manifest.json").read_text()
                 )
                 own = manifest["cache"]["seconds"]
-                alone = model_work_seconds(params, variant.overrides())
+                alone = model_work_seconds(variant.settings)
                 rows.append((variant.name, own, paired[variant.name], single[variant.name], alone))
                 print(
                     f"{variant.name}: {own:.1f} s in the sweep, `titanic run`"
@@ -280,7 +281,7 @@ def main() -> None:
         work = Path(temporary)
         print(f"{len(variants)} variants, {args.jobs} jobs", flush=True)
         with LoadSampler() as loads["loop"]:
-            loop = sequential_loop(variants, params_files, work)
+            loop = sequential_loop(variants, work)
         print(f"sequential papermill + nbconvert loop: {loop:.1f} s", flush=True)
         output = work / "sweep-output"
         bench_params = work / "bench.yaml"

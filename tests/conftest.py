@@ -242,3 +242,66 @@ def assert_all_gone(processes: list[psutil.Process]) -> None:
     for p in alive:
         p.kill()
     assert not survivors, f"still running: {survivors}"
+
+
+# Put before report.qmd's setup cell: counts, in the kernel, each validation of the parameters
+# (Settings.model_validate, which titanic.layers.validate_settings alone calls). The last cell
+# adds the count, one line per execution, to kernel-validations.txt in the project folder.
+COUNTING_CELL = """```{python}
+from titanic.settings import Settings as _Settings
+
+_validations = []
+_validate = _Settings.model_validate
+
+
+def _counted(*args, **kwargs):
+    _validations.append(args)
+    return _validate(*args, **kwargs)
+
+
+_Settings.model_validate = _counted
+```
+
+"""
+COUNT_WRITING_CELL = """
+```{python}
+with open("kernel-validations.txt", "a", encoding="utf-8") as _log:
+    _ = _log.write(f"{len(_validations)}\\n")
+```
+"""
+
+
+def counting_report_project(root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Make ``root`` a tiny-model project whose report.qmd counts validations in its kernel.
+
+    It becomes the current folder, and quarto is hidden (the nbconvert backend renders).
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    write_params(root, **TINY_MODEL)
+    for name in ("_quarto.yml", "report.scss"):
+        shutil.copyfile(REPO_ROOT / name, root / name)
+    text = (REPO_ROOT / "report.qmd").read_text(encoding="utf-8")
+    setup = text.index("```{python}\n#| label: setup")
+    text = text[:setup] + COUNTING_CELL + text[setup:] + COUNT_WRITING_CELL
+    (root / "report.qmd").write_text(text, encoding="utf-8")
+    monkeypatch.chdir(root)
+    which = shutil.which
+    monkeypatch.setattr(
+        shutil, "which", lambda name, *a, **k: None if name == "quarto" else which(name, *a, **k)
+    )
+    return root
+
+
+def count_validations(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Count, in this process, each validation of the parameters; return the growing list."""
+    from titanic.settings import Settings  # pylint: disable=import-outside-toplevel
+
+    calls: list[object] = []
+    validate = Settings.model_validate
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(args)
+        return validate(*args, **kwargs)
+
+    monkeypatch.setattr(Settings, "model_validate", counted)
+    return calls

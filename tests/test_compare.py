@@ -156,3 +156,23 @@ def test_variants_on_other_folds_are_compared_by_their_spread():
         " folds)."
     )
     assert compare.margin_sentence(margin_rows({"a": 0.85}), folds, []) == ""
+
+
+def test_every_value_on_the_page_is_escaped(tmp_path):
+    hostile = "<script>alert(1)</script>"
+    fake_variant(tmp_path, "a", 0.85)
+    fake_variant(tmp_path, "<i>b", 0.80)
+    key = "data.source"
+    entries = [
+        ComparisonEntry("a", {key: hostile}, "done", 1.0),
+        ComparisonEntry("<i>b", {key: "x"}, "done", 1.0),
+        ComparisonEntry("c", {key: "<b>y</b>"}, "failed", 1.0, "<img src=x onerror=alert(2)>"),
+    ]
+    page = write_comparison(tmp_path, entries, [key])[0].read_text(encoding="utf-8")
+    assert page.count("<script>") == 1  # the page's own sorting script
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;b&gt;y&lt;/b&gt;" in page and "&lt;img src=x onerror=alert(2)&gt;" in page
+    assert "<i>" not in page and "<b>" not in page and "<img src=x" not in page
+    # The runner-up's name in the margin sentence, escaped once.
+    assert "Its lead over the runner-up, &lt;i&gt;b, is clear" in page
+    assert 'href="&lt;i&gt;b/report.html"' in page

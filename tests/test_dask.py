@@ -61,7 +61,7 @@ def instant_render(request: RenderRequest, output_dir: Path):
     if markers:
         Path(markers, f"{output_dir.parent.name}.{os.getpid()}").touch()
         time.sleep(3)
-    depth = next(int(text.split("=")[1]) for text in request.overrides if "max_depth" in text)
+    depth = request.settings.model.max_depth  # the variant's settings travelled with the task
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / "metrics.json").write_text(metrics_json(0.7 + depth / 100, 0.7, 0.01))
     (output_dir / "report.html").write_text(f"<html>{depth}</html>")
@@ -145,7 +145,7 @@ def test_a_shipped_project_reports_the_client_s_git_state(fake_project, tmp_path
     client = git_state(fake_project)
     assert len(client["commit"]) == 40 and client["dirty"] is True
     project = Project.at(fake_project)
-    bundle = bundle_project(project, project.report, (), (), this_environment())
+    bundle = bundle_project(project, project.report, (), this_environment())
     worker = bundle.unpack(tmp_path_factory.mktemp("worker") / "project")  # outside the checkout
     assert git_state(worker.root) == client
 

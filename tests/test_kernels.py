@@ -144,7 +144,7 @@ def test_sweep_variants_run_in_forked_kernels_and_equal_a_cold_render(tmp_path, 
     for name in ("max_depth-2", "max_depth-3"):
         assert "forked with the stack imported" in (variants / name / "sweep.log").read_text()
     cold = tmp_path / "cold"
-    request = RenderRequest(
+    request = RenderRequest.resolve(
         Project.at(REPO_ROOT),
         overrides=("model.max_depth=3",),
         params_files=(params,),

@@ -181,7 +181,7 @@ def test_a_render_from_the_shared_cache_equals_a_cold_render(tmp_path, monkeypat
     root = tmp_path / "project"
     project = tiny_report_project(root, monkeypatch)
     cold, warm = tmp_path / "cold", tmp_path / "warm"
-    request = RenderRequest(project, formats=("html",), progress=False)
+    request = RenderRequest.resolve(project, formats=("html",), progress=False)
     render_report(request, output_dir=cold)
     stored = {path: path.stat().st_mtime_ns for path in entries(root / "_output")}
     assert len(stored) == 3  # train.csv, test.csv, the overview

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from titanic.cli import app
-from titanic.config import report_settings
+from titanic.config import read_resolved_settings, report_settings
 from titanic.errors import ConfigError, ReportError
 from titanic.io.memo import CACHE_DIRNAME
 from titanic.project import Project
@@ -29,7 +29,13 @@ from titanic.report.qmd import qmd_to_notebook, split_options
 from titanic.report.quarto import typeset_quarto
 from titanic.report.render import RenderRequest, RenderResult, render_report
 
-from .conftest import REPO_ROOT, TINY_MODEL, write_params
+from .conftest import (
+    REPO_ROOT,
+    TINY_MODEL,
+    count_validations,
+    counting_report_project,
+    write_params,
+)
 
 REPORT = REPO_ROOT / "report.qmd"
 PNG_1PX = (
@@ -76,12 +82,12 @@ def test_papermill_injects_right_after_the_parameters_cell(tmp_path):
     nbformat.write(qmd_to_notebook(REPORT.read_text(encoding="utf-8")), source)
     notebook = papermill.iorw.load_notebook_node(str(source))  # as execute_notebook does
     injected = papermill.parameterize.parameterize_notebook(
-        notebook, {"overrides": ["model.n_estimators=7"]}, kernel_name="python3"
+        notebook, {"resolved_params_file": "/staging/params.resolved.yaml"}, kernel_name="python3"
     )
     index = parameters_cells(injected)[0]
     assert "injected-parameters" in injected.cells[index + 1].metadata.tags
-    assert "model.n_estimators=7" in injected.cells[index + 1].source
-    again = papermill.parameterize.parameterize_notebook(injected, {"overrides": []})
+    assert "/staging/params.resolved.yaml" in injected.cells[index + 1].source
+    again = papermill.parameterize.parameterize_notebook(injected, {"staging_dir": "/staging"})
     assert sum("injected-parameters" in c.metadata.get("tags", []) for c in again.cells) == 1
 
 
@@ -206,6 +212,7 @@ def test_quarto_backend_writes_one_self_contained_page_from_a_hidden_staging_fol
     assert "report_files" not in html
     assert f"data:image/png;base64,{PNG_1PX}" in html
     assert '<details class="code-fold">' in html  # _quarto.yml's code-fold applied
+    assert "report.pdf" not in html  # no link to a format that was not asked for
     assert_fetches_nothing(html)
 
 
@@ -241,12 +248,12 @@ def test_bad_parameters_fail_before_execution_naming_the_key(project, override, 
 def test_missing_report_and_unknown_format_are_report_errors(project):
     with pytest.raises(ReportError, match="report not found"):
         render_report(
-            RenderRequest(Project.at(Path.cwd()), report=project / "missing.qmd"),
+            RenderRequest.resolve(Project.at(Path.cwd()), report=project / "missing.qmd"),
             output_dir=project / "out",
         )
     with pytest.raises(ReportError, match="unknown output format"):
         render_report(
-            RenderRequest(Project.at(Path.cwd()), formats=("docx",), report=REPORT),
+            RenderRequest.resolve(Project.at(Path.cwd()), formats=("docx",), report=REPORT),
             output_dir=project / "out",
         )
     assert not (project / "out").exists()
@@ -254,7 +261,7 @@ def test_missing_report_and_unknown_format_are_report_errors(project):
 
 def test_a_shortcut_of_the_wrong_type_is_refused_like_an_override(project):
     with pytest.raises(ConfigError) as caught:
-        report_settings("params.yaml", [], n_estimators="many")
+        report_settings("params.yaml", n_estimators="many")
     assert caught.value.keys == ("model.n_estimators",)
 
 
@@ -276,8 +283,8 @@ def rendered(tmp_path_factory):
         shutil.copyfile(REPO_ROOT / name, root / name)
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
-        patch.setattr(render.shutil, "which", _without_quarto(shutil.which))
-        result = render_report(RenderRequest(Project.at(Path.cwd()), progress=False))
+        patch.setattr(shutil, "which", _without_quarto(shutil.which))
+        result = render_report(RenderRequest.resolve(Project.at(Path.cwd()), progress=False))
     return root, result
 
 
@@ -333,11 +340,54 @@ def test_html_is_self_contained_with_every_figure_inline(rendered):
     assert html.count("<figcaption>Figure ") == 12
 
 
+class RecordingTypesetter:
+    """A typesetter that writes a one-line page and remembers what it typeset."""
+
+    name = "recording"
+
+    def __init__(self):
+        self.typeset_notebooks = []
+
+    def typeset(self, executed, formats):
+        self.typeset_notebooks.append(executed.name)
+        executed.with_suffix(".html").write_text("<html></html>", encoding="utf-8")
+
+
+def test_a_render_loads_its_report_and_chooses_its_backend_once(project, monkeypatch):
+    shutil.copyfile(REPORT, project / "report.qmd")
+    request = RenderRequest.resolve(
+        Project.at(project), ("model.n_estimators=7",), formats=("html",), progress=False
+    )
+    loads, chosen, handed = [], [], []
+    load_report = render.load_report
+    monkeypatch.setattr(
+        render, "load_report", lambda path: loads.append(path) or load_report(path)
+    )
+    typesetter = RecordingTypesetter()
+    monkeypatch.setattr(
+        render, "choose_typesetter", lambda formats, config: chosen.append(formats) or typesetter
+    )
+
+    def execute(notebook, staging, parameters, *args):
+        # The resolved parameters are in the staging folder before the kernel starts.
+        handed.append(read_resolved_settings(parameters["resolved_params_file"]))
+        assert parameters["staging_dir"] == str(staging)
+        nbformat.write(notebook, staging / "report.ipynb")
+        (staging / "metrics.json").write_text("{}", encoding="utf-8")
+        return staging / "report.ipynb"
+
+    monkeypatch.setattr(render, "execute_report", execute)
+    result = render_report(request, output_dir=project / "out")
+    assert (len(loads), chosen, typesetter.typeset_notebooks) == (1, [("html",)], ["report.ipynb"])
+    assert result.backend == "recording"
+    assert handed == [request.settings] and handed[0].model.n_estimators == 7
+
+
 def test_no_thread_of_the_render_imports_beside_papermill(project, monkeypatch):
     # Two threads importing the same packages at once failed a render now and then
     # (KeyError: 'IPython' in the import system).
     shutil.copyfile(REPORT, project / "report.qmd")
-    monkeypatch.setattr(render.shutil, "which", _without_quarto(shutil.which))
+    monkeypatch.setattr(shutil, "which", _without_quarto(shutil.which))
     counts = []
 
     def execute(*args, **kwargs):
@@ -346,7 +396,7 @@ def test_no_thread_of_the_render_imports_beside_papermill(project, monkeypatch):
 
     monkeypatch.setattr(render, "execute_report", execute)
     before = threading.active_count()
-    request = RenderRequest(Project.at(project), formats=("html",), progress=False)
+    request = RenderRequest.resolve(Project.at(project), formats=("html",), progress=False)
     with pytest.raises(ReportError, match="stopped before the kernel"):
         render.render_into(request, project / "staging")
     assert counts == [before]
@@ -383,7 +433,8 @@ def test_executed_notebook_has_the_injected_cell_after_the_parameters_cell(rende
     assert notebook.cells[index + 1].metadata.tags == ["injected-parameters"]
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert all(cell.execution_count for cell in code)
-    assert notebook.metadata.papermill.parameters["overrides"] == []
+    parameters = notebook.metadata.papermill.parameters
+    assert set(parameters) == {"resolved_params_file", "staging_dir"}
 
 
 @pytest.mark.slow
@@ -393,7 +444,7 @@ def test_override_changes_the_numbers_in_report_and_metrics(rendered):
     output = root / "override"
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
-        patch.setattr(render.shutil, "which", _without_quarto(shutil.which))
+        patch.setattr(shutil, "which", _without_quarto(shutil.which))
         result = runner.invoke(
             app,
             ["render", "-P", "model.n_estimators=3", "-P", "model.max_depth=2", "--to", "html",
@@ -423,7 +474,7 @@ def test_a_failing_cell_is_named_and_the_previous_report_stays(rendered, tmp_pat
     previous = {path.name: path.read_bytes() for path in (first.html, first.pdf, first.metrics)}
     with pytest.MonkeyPatch.context() as patch, pytest.raises(ReportError) as caught:
         patch.chdir(root)
-        render_report(RenderRequest(Project.at(Path.cwd()), report=broken, progress=False))
+        render_report(RenderRequest.resolve(Project.at(Path.cwd()), report=broken, progress=False))
     message = str(caught.value)
     assert caught.value.cell_index == 3
     assert "broken.qmd: cell 3 (line " in message
@@ -478,7 +529,7 @@ def test_quarto_backend_matches_the_nbconvert_backend(rendered, tmp_path):
     root, first = rendered
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
-        request = RenderRequest(Project.at(Path.cwd()), report=REPORT, progress=False)
+        request = RenderRequest.resolve(Project.at(Path.cwd()), report=REPORT, progress=False)
         result = render_report(request, output_dir=tmp_path)
     assert result.backend == "quarto"
     assert result.pdf.read_bytes().startswith(b"%PDF")
@@ -533,14 +584,14 @@ def test_quarto_render_of_report_qmd_matches_and_leaves_the_tree_clean(rendered,
 def test_a_cell_over_the_timeout_is_named(project):
     report = project / "slow.qmd"
     report.write_text(
-        '```{python}\n#| tags: [parameters]\nparams_file = "params.yaml"\noverrides = []\n'
-        "output_dir = None\n```\n\nA slow cell:\n\n"
+        "```{python}\n#| tags: [parameters]\nresolved_params_file = None\n"
+        "staging_dir = None\n```\n\nA slow cell:\n\n"
         "```{python}\nimport time\n\ntime.sleep(60)\n```\n",
         encoding="utf-8",
     )
     with pytest.raises(ReportError) as caught:
         render_report(
-            RenderRequest(
+            RenderRequest.resolve(
                 Project.at(Path.cwd()),
                 report=report,
                 cell_timeout=2,
@@ -548,7 +599,7 @@ def test_a_cell_over_the_timeout_is_named(project):
                 progress=False,
             )
         )
-    assert "slow.qmd: cell 2 (line 10) `import time` ran longer than the 2 s" in str(caught.value)
+    assert "slow.qmd: cell 2 (line 9) `import time` ran longer than the 2 s" in str(caught.value)
     assert caught.value.cell_index == 2
     assert not (project / "_output" / "report.html").exists()
 
@@ -558,14 +609,9 @@ def test_a_cell_over_the_timeout_is_named(project):
 @needs_quarto
 def test_every_report_parameter_works_with_quarto_render_p(tmp_path, kaggle_dir):
     project = quarto_project(tmp_path)
-    extra = project / "extra.yaml"
-    extra.write_text("evaluation:\n  permutation_repeats: 2\n", encoding="utf-8")
     output = tmp_path / "elsewhere"
     values = {
-        "params_file": str(project / "params.yaml"),
-        "extra_params_files": f"[{extra}]",
-        "overrides": "[model.criterion=entropy]",
-        "output_dir": str(output),
+        "staging_dir": str(output),
         "n_estimators": "7",
         "max_depth": "3",
         "min_samples_split": "3",
@@ -577,7 +623,8 @@ def test_every_report_parameter_works_with_quarto_render_p(tmp_path, kaggle_dir)
         "data_source": str(kaggle_dir),
     }
     cell = qmd_to_notebook(REPORT.read_text(encoding="utf-8")).cells[1].source
-    assert set(values) == set(re.findall(r"^(\w+) = ", cell, flags=re.MULTILINE))
+    # All but the resolved parameters file, which only a process that validated it writes.
+    assert {*values, "resolved_params_file"} == set(re.findall(r"^(\w+) = ", cell, re.MULTILINE))
     flags = [part for name, value in values.items() for part in ("-P", f"{name}:{value}")]
     subprocess.run(
         ["quarto", "render", "report.qmd", "--to", "html", *flags],
@@ -593,19 +640,17 @@ def test_every_report_parameter_works_with_quarto_render_p(tmp_path, kaggle_dir)
             "min_samples_split": 3,
             "min_samples_leaf": 2,
             "max_features": "log2",
-            "criterion": "entropy",
         }
         == parameters["model"]
     )
     assert parameters["split"]["test_size"] == 0.3 and parameters["split"]["cv_folds"] == 3
     assert parameters["random_state"] == 5
-    assert parameters["evaluation"]["permutation_repeats"] == 2
     assert parameters["data"]["source"] == str(kaggle_dir)
 
 
 TINY_REPORT = (
-    '```{python}\n#| tags: [parameters]\nparams_file = "params.yaml"\noverrides = []\n'
-    "output_dir = None\n```\n\nA cell that works:\n\n```{python}\nanswer = 42\n```\n\n"
+    "```{python}\n#| tags: [parameters]\nresolved_params_file = None\n"
+    "staging_dir = None\n```\n\nA cell that works:\n\n```{python}\nanswer = 42\n```\n\n"
     'A cell that raises:\n\n```{python}\nraise ValueError("on purpose")\n```\n\n'
     'A cell after it:\n\n```{python}\nopen("after.txt", "w").close()\n```\n'
 )
@@ -617,12 +662,14 @@ def test_a_cell_that_raises_stops_a_tiny_render(project, tmp_path):
     output = tmp_path / "out"
     with pytest.raises(ReportError) as caught:
         render_report(
-            RenderRequest(Project.at(project), report=report, formats=("html",), progress=False),
+            RenderRequest.resolve(
+                Project.at(project), report=report, formats=("html",), progress=False
+            ),
             output_dir=output,
         )
     assert caught.value.cell_index == 3
     assert str(caught.value) == (
-        'tiny.qmd: cell 3 (line 16) failed: `raise ValueError("on purpose")`:'
+        'tiny.qmd: cell 3 (line 15) failed: `raise ValueError("on purpose")`:'
         " ValueError: on purpose"
     )
     assert not (output / "report.html").exists()
@@ -643,7 +690,7 @@ def test_a_render_leaves_the_command_s_signal_handlers_in_place(project, tmp_pat
     try:
         with pytest.raises(ReportError):
             render_report(
-                RenderRequest(
+                RenderRequest.resolve(
                     Project.at(project), report=report, formats=("html",), progress=False
                 ),
                 output_dir=tmp_path / "out",
@@ -652,3 +699,15 @@ def test_a_render_leaves_the_command_s_signal_handlers_in_place(project, tmp_pat
         assert signal.getsignal(signal.SIGINT) is sigint
     finally:
         signal.signal(signal.SIGTERM, sigterm)
+
+
+@pytest.mark.slow
+def test_a_render_validates_its_parameters_once_and_its_kernel_never(tmp_path, monkeypatch):
+    root = counting_report_project(tmp_path / "project", monkeypatch)
+    calls = count_validations(monkeypatch)
+    result = runner.invoke(app, ["render", "--to", "html", "-P", "model.n_estimators=7"])
+    assert result.exit_code == 0, result.output
+    assert len(calls) == 1
+    assert (root / "kernel-validations.txt").read_text(encoding="utf-8") == "0\n"
+    metrics = json.loads((root / "_output" / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["parameters"]["model"]["n_estimators"] == 7

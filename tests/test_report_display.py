@@ -3,52 +3,11 @@
 from types import SimpleNamespace
 
 import pandas as pd
-import pytest
 from matplotlib.figure import Figure
 
-from titanic.config import REPORT_PARAMETERS, report_overrides
-from titanic.errors import ConfigError
 from titanic.findings import PredictionFindings
 from titanic.report import display as report
 from titanic.uncertainty import Comparison, GroupRate
-
-
-def test_shortcuts_become_dotted_overrides_and_none_is_skipped():
-    overrides = report_overrides(
-        n_estimators=50, max_depth=None, max_features="log2", data_source="data/raw"
-    )
-    assert overrides == [
-        "model.n_estimators=50",
-        'model.max_features="log2"',
-        'data.source="data/raw"',
-    ]
-    with pytest.raises(ConfigError, match="n_trees") as raised:
-        report_overrides(n_trees=5)
-    assert raised.value.keys == ("n_trees",)
-
-
-def test_every_shortcut_names_a_real_key(project):
-    settings = report.report_settings().to_dict()
-    for dotted in REPORT_PARAMETERS.values():
-        node = settings
-        for part in dotted.split("."):
-            assert part in node, dotted
-            node = node[part]
-
-
-def test_report_settings_layer_params_overrides_then_shortcuts(project):
-    settings = report.report_settings(
-        "params.yaml", ["model.n_estimators=20", "model.max_depth=3"], n_estimators=30
-    )
-    assert settings.model.n_estimators == 30  # the named parameter is applied last
-    assert settings.model.max_depth == 3
-    assert report.report_settings().model.n_estimators == 10  # params.yaml's own value
-
-
-def test_report_settings_refuse_a_bad_value_naming_the_key(project):
-    with pytest.raises(ConfigError) as caught:
-        report.report_settings(test_size=1.5)
-    assert caught.value.keys == ("split.test_size",)
 
 
 def test_markdown_table_formats_aligns_and_escapes():

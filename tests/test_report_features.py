@@ -17,7 +17,6 @@ from typer.testing import CliRunner
 from titanic.cli import app
 from titanic.errors import ReportError
 from titanic.project import Project
-from titanic.report import render
 from titanic.report.render import RenderRequest, RenderResult, render_report
 
 FEATURES = """---
@@ -26,9 +25,8 @@ title: "Features"
 
 ```{python}
 #| tags: [parameters]
-params_file = "params.yaml"
-overrides = []
-output_dir = None
+resolved_params_file = None
+staging_dir = None
 ```
 
 ```{python}
@@ -47,7 +45,7 @@ figure = Figure(figsize=(3, 2))
 figure.add_subplot().bar(["men", "women"], [0.19, 0.74])
 png = io.BytesIO()
 figure.savefig(png, format="png")
-_ = Path(output_dir, "metrics.json").write_text("{}", encoding="utf-8")
+_ = Path(staging_dir, "metrics.json").write_text("{}", encoding="utf-8")
 ```
 
 The share is `{python} share`; `{python} verdict` (@fig-survival, @tbl-counts).
@@ -130,12 +128,12 @@ class VisibleText(HTMLParser):
 def without_quarto(monkeypatch: pytest.MonkeyPatch) -> None:
     which = shutil.which
     monkeypatch.setattr(
-        render.shutil, "which", lambda name, *a, **k: None if name == "quarto" else which(name)
+        shutil, "which", lambda name, *a, **k: None if name == "quarto" else which(name)
     )
 
 
 def render_features(project: Path, output: Path, formats=("html",)) -> RenderResult:
-    request = RenderRequest(Project.at(project), formats=formats, progress=False)
+    request = RenderRequest.resolve(Project.at(project), formats=formats, progress=False)
     return render_report(request, output_dir=output)
 
 

@@ -529,7 +529,7 @@ def test_report_rendered_from_s3_has_the_embedded_metrics_and_no_secret(
         f"output_dir={tmp_path / 'report'}",
     ]
     tiny = [value for value in TINY if value != "-P"]
-    request = RenderRequest(
+    request = RenderRequest.resolve(
         Project.at(Path.cwd()), overrides=(*overrides, *tiny), formats=("html",), progress=False
     )
     result = render_report(request)

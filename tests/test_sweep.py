@@ -32,7 +32,14 @@ from titanic.sweep.run import SweepOptions, SweepResult, run_sweep
 from titanic.sweep.variants import MAX_NAME_LENGTH, expand_variants, variant_name
 from titanic.sweep.worker import is_kernel_start_error
 
-from .conftest import REPO_ROOT, TINY_MODEL, metrics_json, write_params
+from .conftest import (
+    REPO_ROOT,
+    TINY_MODEL,
+    count_validations,
+    counting_report_project,
+    metrics_json,
+    write_params,
+)
 
 PARAMS = Path("params.yaml")  # the test project's, in the current folder
 runner = CliRunner()
@@ -62,7 +69,6 @@ def test_grid_is_a_cartesian_product_named_after_its_values(project):
     assert last.settings.model.n_estimators == 20 and last.settings.model.max_depth is None
     # Everything not swept keeps params.yaml's value.
     assert last.settings.split.cv_folds == TINY_MODEL["split"]["cv_folds"]
-    assert last.overrides() == ["model.n_estimators=20", "model.max_depth=null"]
 
 
 def test_named_sets_follow_the_grid(project):
@@ -252,14 +258,13 @@ class FakeRender:
     def __call__(self, request: RenderRequest, output_dir: Path):
         assert request.formats == ("html",) and request.progress is False
         assert request.report_path.name == "report.qmd"
-        overrides = request.overrides
+        depth = request.settings.model.max_depth
         name = output_dir.parent.name  # output_dir is the variant's staging folder
         self.calls.append(name)
         if self.failures.get(name):
             raise self.failures[name].pop(0)
-        if "model.max_depth=3" in overrides:
+        if depth == 3:
             raise ReportError("report.qmd: cell 14 failed: ValueError: depth three")
-        depth = next(int(text.split("=")[1]) for text in overrides if "max_depth" in text)
         score = 0.7 + depth / 100
         output_dir.mkdir(parents=True, exist_ok=True)
         metrics = metrics_json(score, cv_mean=score, cv_std=0.01)
@@ -661,3 +666,33 @@ def test_the_cache_record_is_read_from_the_manifest(tmp_path):
     with OutputSet(tmp_path / "c", "sweep", {}) as output:
         (output.path / "report.html").write_text("<html>", encoding="utf-8")
     assert cache.read_cache_record(tmp_path / "c") is None
+
+
+@pytest.mark.slow
+def test_each_variant_is_validated_once_and_its_kernel_never(tmp_path, monkeypatch):
+    root = counting_report_project(tmp_path / "project", monkeypatch)
+    write_params(root, **TINY_MODEL, variants={"grid": {"model.max_depth": [2, 3]}})
+    calls = count_validations(monkeypatch)
+    result = run_sweep(
+        Project.at(root), SweepOptions(overrides=("model.n_estimators=7",)), InlineExecutor()
+    )
+    assert [outcome.status for outcome in result.outcomes] == ["done", "done"]
+    assert len(calls) == 1 + 2  # the sweep's parameters, then each variant
+    assert (root / "kernel-validations.txt").read_text(encoding="utf-8") == "0\n0\n"
+    for depth in (2, 3):
+        metrics = result.folder / f"max_depth-{depth}" / "metrics.json"
+        model = json.loads(metrics.read_text(encoding="utf-8"))["parameters"]["model"]
+        assert (model["n_estimators"], model["max_depth"]) == (7, depth)
+
+
+def test_a_variant_s_settings_are_the_parameters_with_its_values_given_as_p(project):
+    sweep = {
+        "grid": {"model.max_depth": [2, None]},
+        "sets": {"wide": {"features.include": ["sex"]}},
+    }
+    settings = settings_with(project, sweep)
+    for variant in expand_variants(settings):
+        # What the variant's report ran with when it merged params.yaml and -P overrides itself.
+        overrides = [f"{key}={json.dumps(value)}" for key, value in variant.values.items()]
+        assert variant.settings == load_settings(PARAMS, overrides=overrides), variant.name
+        assert variant.settings.variants == settings.variants

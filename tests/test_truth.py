@@ -19,7 +19,6 @@ import pandas as pd
 import pytest
 
 from titanic.project import Project
-from titanic.report import render
 from titanic.report.render import RenderRequest, render_report
 
 from .conftest import REPO_ROOT, TINY_MODEL, write_params
@@ -98,10 +97,10 @@ def render_project(root: Path, data: Path | None, **sections) -> Rendered:
     which = shutil.which
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
-        patch.setattr(
-            render.shutil, "which", lambda name: None if name == "quarto" else which(name)
+        patch.setattr(shutil, "which", lambda name: None if name == "quarto" else which(name))
+        result = render_report(
+            RenderRequest.resolve(Project.at(root), formats=("html",), progress=False)
         )
-        result = render_report(RenderRequest(Project.at(root), formats=("html",), progress=False))
     return Rendered(
         result.html.read_text(encoding="utf-8"),
         json.loads(result.metrics.read_text(encoding="utf-8")),

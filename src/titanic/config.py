@@ -7,7 +7,14 @@ parameters) and :mod:`titanic.schema.feature_groups` (the registry of feature gr
 """
 
 from titanic.layers import load_settings
-from titanic.report_parameters import REPORT_PARAMETERS, report_overrides, report_settings
+from titanic.report_parameters import (
+    REPORT_PARAMETERS,
+    RESOLVED_PARAMS_FILENAME,
+    read_resolved_settings,
+    report_settings,
+    report_values,
+    resolved_files,
+)
 from titanic.schema.feature_groups import FEATURE_GROUPS, FEATURE_REGISTRY, FeatureGroupInfo
 from titanic.settings import (
     DataSettings,
@@ -25,6 +32,7 @@ __all__ = [
     "FEATURE_GROUPS",
     "FEATURE_REGISTRY",
     "REPORT_PARAMETERS",
+    "RESOLVED_PARAMS_FILENAME",
     "DataSettings",
     "EvaluationSettings",
     "FeatureGroupInfo",
@@ -36,6 +44,8 @@ __all__ = [
     "VariantSettings",
     "dump_settings",
     "load_settings",
-    "report_overrides",
+    "read_resolved_settings",
     "report_settings",
+    "report_values",
+    "resolved_files",
 ]

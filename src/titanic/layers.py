@@ -7,7 +7,6 @@ Later layers win. Every problem is reported in one message that names the key an
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -57,11 +56,6 @@ def set_dotted(mapping: dict[str, Any], dotted: str, value: Any) -> None:
             raise ConfigError(f"{where} is a value, not a section: cannot set {dotted}", "-P")
         node = child
     node[leaf] = value
-
-
-def encode_override(dotted: str, value: Any) -> str:
-    """Return ``dotted=value`` for ``-P``: JSON, which :func:`parse_override` reads back typed."""
-    return f"{dotted}={json.dumps(value)}"
 
 
 def parse_override(text: str) -> tuple[str, Any]:

@@ -14,6 +14,12 @@ from titanic.config import Settings, dump_settings
 from titanic.dataset import Dataset
 from titanic.io.atomic import write_bytes, write_json, write_model, write_text
 from titanic.plots import confusion_matrix_heatmap, importance_plot, png_bytes, roc_curve_plot
+from titanic.project import (
+    METRICS_FILENAME,
+    MODEL_FILENAME,
+    RESOLVED_PARAMS_FILENAME,
+    SUMMARY_FILENAME,
+)
 
 
 def evaluation_figures(analysis: Analysis) -> dict[str, bytes]:
@@ -41,15 +47,15 @@ def write_run_outputs(
     ``root`` is the project root whose git state is recorded in metrics.json; ``figures`` the
     :func:`evaluation_figures` already drawn (by the report), else they are drawn here.
     """
-    write_model(folder / "model.joblib", analysis.model)
+    write_model(folder / MODEL_FILENAME, analysis.model)
     if figures is None:
         figures = evaluation_figures(analysis)
     for name, png in figures.items():
         write_bytes(folder / "figures" / f"{name}.png", png)
-    write_text(folder / "params.resolved.yaml", dump_settings(settings))
-    write_json(folder / "metrics.json", metrics_document(settings, dataset, analysis, root))
+    write_text(folder / RESOLVED_PARAMS_FILENAME, dump_settings(settings))
+    write_json(folder / METRICS_FILENAME, metrics_document(settings, dataset, analysis, root))
 
 
 def write_summary(folder: Path, summary: Mapping[str, object]) -> None:
     """Write summary.json: the report's computed opening summary, read by the published site."""
-    write_json(folder / "summary.json", summary)
+    write_json(folder / SUMMARY_FILENAME, summary)

@@ -11,20 +11,32 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PARAMS_FILENAME = "params.yaml"
-REPORT_FILENAME = "report.qmd"
+REPORT_SOURCE_FILENAME = "report.qmd"
 QUARTO_CONFIG_FILENAME = "_quarto.yml"
 LOCK_FILENAME = "uv.lock"
+# The names of an output folder (a run's, a render's, each variant's): one home for each.
+MODEL_FILENAME = "model.joblib"
+METRICS_FILENAME = "metrics.json"
+SUMMARY_FILENAME = "summary.json"
+RESOLVED_PARAMS_FILENAME = "params.resolved.yaml"
+REPORT_HTML_FILENAME = "report.html"
+REPORT_PDF_FILENAME = "report.pdf"
+# A sweep's folder inside the output folder: one sub-folder per variant, the comparison page
+# and its table.
+VARIANTS_DIRNAME = "variants"
+COMPARISON_FILENAME = "index.html"
+COMPARISON_TABLE_FILENAME = "summary.csv"
 # What `titanic run` and `titanic render` publish into the output folder (the report's files
 # only for `render`): each publishes one output set that replaces all of these names, so a
 # report never sits beside metrics of another run. Patterns are relative to the folder.
 OUTPUT_SET = (
-    "model.joblib",
-    "metrics.json",
-    "summary.json",
-    "params.resolved.yaml",
+    MODEL_FILENAME,
+    METRICS_FILENAME,
+    SUMMARY_FILENAME,
+    RESOLVED_PARAMS_FILENAME,
     "figures/*.png",
-    "report.html",
-    "report.pdf",
+    REPORT_HTML_FILENAME,
+    REPORT_PDF_FILENAME,
     "report.ipynb",
 )
 
@@ -72,7 +84,7 @@ class Project:
     @property
     def report(self) -> Path:
         """The literate report, ``report.qmd``."""
-        return self.root / REPORT_FILENAME
+        return self.root / REPORT_SOURCE_FILENAME
 
     @property
     def quarto_config(self) -> Path:

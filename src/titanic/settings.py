@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, get_origin
 
 import yaml
 from pydantic import (
@@ -29,6 +29,7 @@ from titanic.schema.feature_groups import FeatureGroup
 # and still stop a server that streams without end or trickles.
 DEFAULT_MAX_BYTES = 100_000_000
 DEFAULT_TIMEOUT_SECONDS = 120.0
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class _Section(BaseModel):
@@ -282,3 +283,32 @@ class Settings(_Section):
 def dump_settings(settings: Settings) -> str:
     """Return the resolved settings as YAML, in params.yaml's key order."""
     return yaml.safe_dump(settings.to_dict(), sort_keys=False)
+
+
+def construct_settings(values: Mapping[str, Any]) -> Settings:
+    """Build :class:`Settings` from values validated before, without validating them again.
+
+    For the values of :meth:`Settings.to_dict` read back from the resolved parameters file:
+    each section becomes its model and a list its field's tuple, so that the result equals the
+    settings that were validated. Values that were never validated must go through
+    :func:`titanic.layers.validate_settings` instead.
+
+    Raises
+    ------
+    KeyError
+        For a key that is no field (the values were not made by :meth:`Settings.to_dict`).
+    """
+    return _construct(Settings, values)
+
+
+def _construct(model: type[Model], values: Mapping[str, Any]) -> Model:
+    fields: dict[str, Any] = {}
+    for name, value in values.items():
+        annotation = model.model_fields[name].annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            fields[name] = _construct(annotation, value)
+        elif get_origin(annotation) is tuple:
+            fields[name] = tuple(value)
+        else:
+            fields[name] = value
+    return model.model_construct(**fields)

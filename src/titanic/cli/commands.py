@@ -32,7 +32,7 @@ from titanic.config import Settings, dump_settings, load_settings
 from titanic.errors import Interrupted, SweepError, TitanicError
 from titanic.io.locations import FileFormat, cap_transport_logging
 from titanic.processes import end_descendants
-from titanic.project import OUTPUT_SET, Project
+from titanic.project import METRICS_FILENAME, OUTPUT_SET, Project
 from titanic.sweep.executors import VariantExecutor
 
 if TYPE_CHECKING:
@@ -256,7 +256,7 @@ def run(params: ParamsFiles = None, overrides: Overrides = None) -> None:
     stdout.print(_metrics_table(analysis))
     stdout.print("Confusion matrix (rows: actual, columns: predicted)")
     stdout.print(analysis.confusion_matrix.to_string())
-    stdout.print(f"Wrote {folder / 'metrics.json'}")
+    stdout.print(f"Wrote {folder / METRICS_FILENAME}")
     _say_removed(folder, output.published.removed if output.published else ())
 
 
@@ -326,16 +326,17 @@ def render(
     """Render report.qmd to OUTPUT_DIR/report.html and report.pdf, with or without Quarto."""
     from titanic.report.kernels import REPORT_KERNEL_MODULES, discard_standby, fork_standby
 
+    project = current_project()
+    settings = settings_from(project, params, overrides)
     # The kernel, forked now, imports the report's stack on another core while this process
-    # validates, loads papermill and starts the execution; unused (nothing to execute), it ends.
+    # loads papermill and starts the execution; unused (nothing to execute), it is ended.
     fork_standby(preload=REPORT_KERNEL_MODULES)
     try:
         from titanic.report.render import RenderRequest, render_report
 
         request = RenderRequest(
-            current_project(),
-            overrides=tuple(overrides or ()),
-            params_files=tuple(params or ()),
+            project,
+            settings,
             formats=tuple(to or ("html", "pdf")),
             cell_timeout=cell_timeout,
             progress=stderr.is_terminal,

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 # report_settings: the report's first cell calls show.report_settings; it lives in config (no
-# pandas), so that titanic.report.render validates the parameters without importing pandas.
+# pandas), beside the parameter layers that the CLI and the sweep validate with.
 from titanic.config import (  # pylint: disable=unused-import
     FEATURE_REGISTRY,
     Settings,

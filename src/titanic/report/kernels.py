@@ -7,9 +7,9 @@ is forked from a server that imported them once (:data:`titanic.sweep.pool.WORKE
 runs in it, into a child that waits. When papermill starts the variant's kernel,
 :class:`StandbyKernelManager` hands that child the kernel's command line, working folder and
 environment, and the child runs ``ipykernel`` in place: the same kernel, already holding the
-imports. ``titanic render`` forks its standby as it starts, from a process that has not
-imported the stack yet: the child imports it (:data:`REPORT_KERNEL_MODULES`) on another core
-while the render validates, loads papermill and starts the execution. Without a standby (a
+imports. ``titanic render`` forks its standby once the parameters are valid, from a process
+that has not imported the stack yet: the child imports it (:data:`REPORT_KERNEL_MODULES`) on
+another core while the render loads papermill and starts the execution. Without a standby (a
 Dask worker, a test calling papermill), kernels are launched as usual.
 """
 

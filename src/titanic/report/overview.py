@@ -85,4 +85,8 @@ def report_cache(project: Project, settings: Settings) -> ContentCache:
     The same folder for every variant of a sweep and every render, whatever folder the
     report itself is written to.
     """
+    # Not the folder this render writes (its staging folder, inside a variant's folder or an
+    # `--output-dir`): the entries depend on the data bytes alone and are keyed by them, so one
+    # cache can serve every variant and every render of the project; one per written folder
+    # would draw the same tables and figures again for each.
     return ContentCache(cache_folder(project.resolve(settings.output_dir)))

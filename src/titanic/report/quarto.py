@@ -52,14 +52,22 @@ def typeset_quarto(executed: Path, formats: Sequence[str], project_config: Path)
     project_config : Path
         The project's ``_quarto.yml``.
     """
+    targets = [QUARTO_FORMATS[name] for name in formats]
+    options = project_options(project_config)
+    if isinstance(options.get("format"), dict):
+        # Quarto links each format the document declares from the HTML page ("Other
+        # formats"): a format not typeset now would be a broken link (a sweep's HTML-only pages).
+        options["format"] = {
+            name: value for name, value in options["format"].items() if name in targets
+        }
     notebook = nbformat.read(executed, as_version=4)
-    set_front_matter(notebook, {**project_options(project_config), **front_matter(notebook)})
+    set_front_matter(notebook, {**options, **front_matter(notebook)})
     nbformat.write(notebook, executed)
     command = [
         shutil.which("quarto") or "quarto",
         "render",
         executed.name,
         "--to",
-        ",".join(QUARTO_FORMATS[name] for name in formats),
+        ",".join(targets),
     ]
     run_command(command, executed.parent, "quarto render")

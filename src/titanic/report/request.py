@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from titanic.config import Settings, report_settings
+from titanic.config import Settings, load_settings
 from titanic.errors import ReportError
 from titanic.project import Project
 
@@ -37,16 +37,15 @@ def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class RenderRequest:
-    """A render's inputs: the project, the parameters' layers, the report, how to execute it.
+    """A render's inputs: the project, its resolved settings, the report, how to execute it.
 
     Attributes
     ----------
     project : Project
-        The project: its params.yaml, report.qmd and _quarto.yml.
-    overrides : tuple of str
-        ``section.key=value`` overrides, applied after params.yaml and ``params_files``.
-    params_files : tuple of Path
-        Partial parameter files merged over params.yaml, in order.
+        The project: its report.qmd and _quarto.yml; the report runs from its root.
+    settings : Settings
+        The parameters, resolved and validated once (:meth:`resolve`); the render hands them
+        to the report as a file, which the kernel does not validate again.
     formats : tuple of str
         ``"html"`` and/or ``"pdf"``; the HTML is always written.
     report : Path, optional
@@ -58,44 +57,38 @@ class RenderRequest:
     """
 
     project: Project
-    overrides: tuple[str, ...] = ()
-    params_files: tuple[Path, ...] = ()
+    settings: Settings
     formats: tuple[str, ...] = FORMATS
     report: Path | None = None
     cell_timeout: int = 600
     progress: bool = True
 
     def __post_init__(self) -> None:
-        """Normalise sequences to tuples, paths to absolute ones and check the formats."""
-        set_field = object.__setattr__  # the documented way to normalise a frozen dataclass
-        set_field(self, "overrides", tuple(self.overrides))
-        set_field(self, "params_files", tuple(Path(path).resolve() for path in self.params_files))
-        set_field(self, "formats", check_formats(self.formats))
+        """Check the formats, normalised to a tuple."""
+        # The documented way to normalise a field of a frozen dataclass.
+        object.__setattr__(self, "formats", check_formats(self.formats))
+
+    @classmethod
+    def resolve(
+        cls,
+        project: Project,
+        overrides: Sequence[str] = (),
+        params_files: Sequence[Path] = (),
+        **options: Any,
+    ) -> RenderRequest:
+        """Return the request for the project's params.yaml, ``params_files`` then ``overrides``.
+
+        The parameters are validated here, once for the whole render.
+
+        Raises
+        ------
+        ConfigError
+            Naming every unknown key or bad value.
+        """
+        settings = load_settings(project.params_file, params_files, overrides)
+        return cls(project, settings, **options)
 
     @property
     def report_path(self) -> Path:
         """The .qmd file to render, absolute."""
         return Path(self.report or self.project.report).resolve()
-
-    def notebook_parameters(self) -> dict[str, Any]:
-        """Return the values papermill injects into the report's parameters cell.
-
-        Paths are absolute, so the executed notebook re-runs from any folder. ``output_dir``
-        is added when the render's folder is known (the staging folder).
-        """
-        parameters: dict[str, Any] = {
-            "params_file": str(self.project.params_file),
-            "overrides": list(self.overrides),
-        }
-        if self.params_files:
-            parameters["extra_params_files"] = [str(path) for path in self.params_files]
-        return parameters
-
-    def settings(self) -> Settings:
-        """Validate the parameters exactly as the report's first cell will, before it runs."""
-        parameters = self.notebook_parameters()
-        return report_settings(
-            parameters["params_file"],
-            parameters["overrides"],
-            parameters.get("extra_params_files", ()),
-        )

@@ -50,7 +50,8 @@ from titanic.report.inline import (
 from titanic.report.qmd import INJECTED_TAG, PARAMETERS_TAG
 
 # 2: the inline expressions are evaluated, and their values kept in the notebook.
-EXECUTION_FORMAT = 2
+# 3: the report gets its parameters as one resolved file; no other injected value counts.
+EXECUTION_FORMAT = 3
 RECORD = "execution"
 NOTEBOOK = "report.ipynb"
 # What typesetting writes: made again from the merged notebook, never carried over.
@@ -69,10 +70,7 @@ def inline_fingerprint(notebook: NotebookNode) -> str:
 
 
 def execution_components(
-    project: Project,
-    notebook: NotebookNode,
-    settings: Settings,
-    parameters: Mapping[str, Any],
+    project: Project, notebook: NotebookNode, settings: Settings
 ) -> dict[str, Any]:
     """Return everything the executed cells depend on, as one JSON-ready document.
 
@@ -83,9 +81,9 @@ def execution_components(
     notebook : NotebookNode
         The report converted to a notebook, before execution.
     settings : Settings
-        The validated parameters.
-    parameters : mapping
-        The values papermill injects, the staging folder (``output_dir``) excepted.
+        The validated parameters: the report reads all of them, and nothing else papermill
+        injects, from the resolved parameters file (the paths injected name the staging
+        folder, which changes with every render).
 
     Raises
     ------
@@ -99,7 +97,6 @@ def execution_components(
         "package": package_sha256(),
         "lock": sha256_or_absent(project.lock_file),
         "parameters": settings.to_dict(),
-        "injected": {name: value for name, value in parameters.items() if name != "output_dir"},
         "data": data_fingerprint(settings.data, project.root),
         "python": sys.version,
     }

@@ -17,20 +17,30 @@ from pathlib import Path
 
 from titanic.errors import OutputError
 from titanic.io.output_sets import MANIFEST, read_manifest, verify
+from titanic.project import (
+    COMPARISON_FILENAME,
+    COMPARISON_TABLE_FILENAME,
+    METRICS_FILENAME,
+    MODEL_FILENAME,
+    REPORT_HTML_FILENAME,
+    REPORT_PDF_FILENAME,
+    SUMMARY_FILENAME,
+    VARIANTS_DIRNAME,
+)
 
 logger = logging.getLogger(__name__)
 
+# The site's names: the landing page, then those of the output folder it publishes.
 LANDING = "index.html"
-REPORT = "report.html"
-REPORT_PDF = "report.pdf"
-SUMMARY = "summary.json"
-METRICS = "metrics.json"
-VARIANTS_DIRNAME = "variants"
-COMPARISON = f"{VARIANTS_DIRNAME}/index.html"
-COMPARISON_TABLE = f"{VARIANTS_DIRNAME}/summary.csv"
+REPORT = REPORT_HTML_FILENAME
+REPORT_PDF = REPORT_PDF_FILENAME
+SUMMARY = SUMMARY_FILENAME
+METRICS = METRICS_FILENAME
+COMPARISON = f"{VARIANTS_DIRNAME}/{COMPARISON_FILENAME}"
+COMPARISON_TABLE = f"{VARIANTS_DIRNAME}/{COMPARISON_TABLE_FILENAME}"
 # One output set's published files, by name inside its folder (the report's, each variant's).
 SET_FILES = (REPORT, REPORT_PDF, METRICS, SUMMARY, MANIFEST, "figures/*.png")
-MODEL_FILES = ("model.joblib",)
+MODEL_FILES = (MODEL_FILENAME,)
 # Every name the site may hold: the landing page, the report's set, the comparison page and
 # its table, and each variant's set. ``*`` stands for one path segment.
 PUBLISHED = (

@@ -1,16 +1,16 @@
 """The sweep's comparison page (one self-contained HTML file) and its summary.csv.
 
-The page embeds its CSS, its sorting script and its figures (PNG ``data:`` URIs): it loads
-nothing from the network and can be mailed or published as it is. Rows are plain dicts, and
-pandas and matplotlib are imported only to draw a figure whose data changed: a fully cached
-sweep pays for neither.
+The page is the Jinja template ``templates/comparison.html.j2`` (autoescaped), filled with
+values computed here. It embeds its CSS, its sorting script and its figures (PNG ``data:``
+URIs): it loads nothing from the network and can be mailed or published as it is. Rows are
+plain dicts, and pandas and matplotlib are imported only to draw a figure whose data changed:
+a fully cached sweep pays for neither.
 """
 
 from __future__ import annotations
 
 import base64
 import csv
-import html
 import io
 import json
 import math
@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import jinja2
+
 from titanic.fingerprint import sha256_hex
 from titanic.io.atomic import write_json, write_text
 from titanic.metrics import (
@@ -30,6 +32,12 @@ from titanic.metrics import (
     flat_metrics,
     parse_document,
 )
+from titanic.project import (
+    COMPARISON_FILENAME,
+    COMPARISON_TABLE_FILENAME,
+    METRICS_FILENAME,
+    REPORT_HTML_FILENAME,
+)
 from titanic.provenance import utc_timestamp
 from titanic.uncertainty import FoldGain, Z, signed_verdict
 
@@ -38,11 +46,8 @@ if TYPE_CHECKING:  # drawn only when a figure's data changed: a cached sweep nev
 
 Row = dict[str, Any]
 
-INDEX_FILENAME = "index.html"
-SUMMARY_FILENAME = "summary.csv"
+TEMPLATE = "comparison.html.j2"
 FIGURES_CACHE_FILENAME = ".figures-cache.json"
-METRICS_FILENAME = "metrics.json"
-REPORT_FILENAME = "report.html"
 BEST_BY = "cv_accuracy_mean"
 BEST_BY_TEXT = "the highest mean cross-validation accuracy"
 PLOTTED = {
@@ -119,7 +124,7 @@ def margin_sentence(
     if len(scored) < 2:
         return ""
     best, runner = (folds.get(row["variant"]) or [] for row in scored[:2])
-    name = html.escape(scored[1]["variant"])
+    name = scored[1]["variant"]
     paired = len(best) == len(runner) > 1 and not any(key.startswith(FOLD_KEYS) for key in keys)
     if paired:
         differences = [first - second for first, second in zip(best, runner, strict=True)]
@@ -176,8 +181,8 @@ def summary_rows(
         row.update({key: _cell_value(entry.parameters.get(key)) for key in keys})
         row.update({name: (metrics or {}).get(name) for name in FLAT_METRIC_NAMES})
         row["report"] = (
-            f"{entry.name}/{REPORT_FILENAME}"
-            if metrics is not None and (folder / entry.name / REPORT_FILENAME).is_file()
+            f"{entry.name}/{REPORT_HTML_FILENAME}"
+            if metrics is not None and (folder / entry.name / REPORT_HTML_FILENAME).is_file()
             else None
         )
         row["error"] = entry.error
@@ -294,84 +299,60 @@ def _format(
     return str(value), str(value)
 
 
-def _table(rows: Sequence[Row], keys: Sequence[str]) -> str:
-    columns = [
-        ("variant", "variant"),
-        *[(key, key.rsplit(".", 1)[-1]) for key in keys],
-        ("accuracy", "accuracy"),
-        ("f1", "F1"),
-        ("roc_auc", "ROC AUC"),
-        ("cv_accuracy_mean", "CV accuracy (mean ± std)"),
-        ("seconds", "run time (s)"),
-        ("cached", "cached"),
-        ("status", "status"),
-    ]
-    head = "".join(
-        f'<th scope="col" title="{html.escape(column)}"><button type="button">'
-        f"{html.escape(title)}</button></th>"
-        for column, title in columns
-    )
-    body = []
+@dataclass(frozen=True)
+class Cell:
+    """One table cell as the page shows it: its text, its sort value and what goes with it."""
+
+    text: str
+    sort: str
+    href: str | None = None
+    best: bool = False
+    error: str | None = None
+
+
+COLUMN_TITLES = {
+    "accuracy": "accuracy",
+    "f1": "F1",
+    "roc_auc": "ROC AUC",
+    "cv_accuracy_mean": "CV accuracy (mean ± std)",
+    "seconds": "run time (s)",
+    "cached": "cached",
+    "status": "status",
+}
+
+
+def table_columns(keys: Sequence[str]) -> list[dict[str, str]]:
+    """Return the table's columns, each a row key and its header.
+
+    The variant, the swept keys (headed by their last part), the metrics, the run time and the
+    status.
+    """
+    titles = {"variant": "variant", **{key: key.rsplit(".", 1)[-1] for key in keys}}
+    return [{"key": key, "title": title} for key, title in (titles | COLUMN_TITLES).items()]
+
+
+def table_rows(rows: Sequence[Row], keys: Sequence[str]) -> list[dict[str, Any]]:
+    """Return the table's rows: each row's classes (``best``, its status) and its cells."""
+    columns = [column["key"] for column in table_columns(keys)]
+    shown = []
     for row in rows:
         cells = []
-        for column, _title in columns:
-            text, sort_value = _format(column, row[column], row, keys)
-            content = html.escape(text)
-            if column == "variant":
-                if _text(row["report"]):
-                    content = f'<a href="{html.escape(row["report"])}">{content}</a>'
-                if row["best"]:
-                    content += ' <span class="badge">best</span>'
-            if column == "status" and _text(row["error"]):
-                content += f'<div class="error">{html.escape(row["error"])}</div>'
-            cells.append(f'<td data-sort="{html.escape(sort_value)}">{content}</td>')
+        for key in columns:
+            text, sort_value = _format(key, row[key], row, keys)
+            cells.append(
+                Cell(
+                    text,
+                    sort_value,
+                    href=_text(row["report"]) if key == "variant" else None,
+                    best=key == "variant" and row["best"],
+                    error=_text(row["error"]) if key == "status" else None,
+                )
+            )
         classes = " ".join(
             name for name, on in (("best", row["best"]), (row["status"], True)) if on
         )
-        body.append(f'<tr class="{classes}">{"".join(cells)}</tr>')
-    return (
-        f'<table id="variants"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table>"
-    )
-
-
-STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;
-max-width:1200px;padding:0 1rem;color:#1d2d35}
-h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}
-table{border-collapse:collapse;width:100%;font-size:.9rem}
-th,td{border-bottom:1px solid #d9e2e7;padding:.35rem .5rem;text-align:right}
-th:first-child,td:first-child{text-align:left}
-th button{font:inherit;font-weight:600;background:none;border:0;cursor:pointer;padding:0}
-th[aria-sort=ascending] button::after{content:" ▲"}
-th[aria-sort=descending] button::after{content:" ▼"}
-tr.best td{background:#e3f4f1;font-weight:600}
-tr.failed td{color:#9b2c1f}
-.badge{background:#2a9d8f;color:#fff;border-radius:.6rem;padding:0 .45rem;font-size:.75rem}
-.error{font-size:.8rem;max-width:28rem;margin-left:auto;text-align:left}
-.note{color:#4a5b63}figure{margin:1rem 0}img{max-width:100%}
-"""
-
-SCRIPT = """
-document.querySelectorAll("#variants th").forEach((th, column) => {
-  th.querySelector("button").addEventListener("click", () => {
-    const body = th.closest("table").tBodies[0];
-    const ascending = th.getAttribute("aria-sort") !== "ascending";
-    th.closest("tr").querySelectorAll("th").forEach((o) => o.removeAttribute("aria-sort"));
-    th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
-    const key = (row) => row.cells[column].dataset.sort;
-    const rows = Array.from(body.rows);
-    const numeric = rows.every((row) => key(row) === "" || !isNaN(Number(key(row))));
-    rows.sort((a, b) => {
-      const x = key(a), y = key(b);
-      if (x === "" || y === "") return (x === "") - (y === "");
-      const order = numeric ? Number(x) - Number(y) : x.localeCompare(y);
-      return ascending ? order : -order;
-    });
-    rows.forEach((row) => body.appendChild(row));
-  });
-});
-"""
+        shown.append({"classes": classes, "cells": cells})
+    return shown
 
 
 class FigureCache:
@@ -408,6 +389,17 @@ class FigureCache:
             write_json(self.path, self.used)
 
 
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("titanic.sweep", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
 def render_page(
     rows: Sequence[Row],
     keys: Sequence[str],
@@ -417,45 +409,34 @@ def render_page(
     """Return the comparison page's HTML: counts, the sortable table and the figures.
 
     ``margin`` says whether the best variant's lead exceeds the noise (:func:`margin_sentence`).
+    The markup is the template :data:`TEMPLATE`; every value is escaped there.
     """
     figures_cache = figures_cache or FigureCache(None)
     counts = Counter(row["status"] for row in rows)
-    tally = ", ".join(f"{count} {status}" for status, count in counts.most_common())
-    best = [row for row in rows if row["best"]]
-    best_text = (
-        f"The best variant is <strong>{html.escape(best[0]['variant'])}</strong>,"
-        f" chosen by {BEST_BY_TEXT} (highlighted). {margin}"
-        if best
-        else "No variant has metrics yet."
-    )
-    figures = []
+    best = [row["variant"] for row in rows if row["best"]]
     measured = [row for row in rows if row["accuracy"] is not None]
     swept = [key for key in keys if len({_label(row[key]) for row in measured}) > 1]
+    figures = []
     for key in swept:
         others = [other for other in swept if other != key]
-        uri = figures_cache.figure(rows, key, others)
         figures.append(
-            f'<figure><img src="{uri}" alt="Held-out accuracy, F1, ROC AUC and'
-            f" mean cross-validation accuracy of each variant against {html.escape(key)}"
-            f'{", one line per value of " + html.escape(", ".join(others)) if others else ""}.">'
-            f"<figcaption>Metrics against <code>{html.escape(key)}</code>.</figcaption></figure>"
+            {"uri": figures_cache.figure(rows, key, others), "key": key, "others": others}
         )
-    plots = "".join(figures) or '<p class="note">No swept parameter with metrics to plot.</p>'
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Titanic report: parameter sweep</title><style>{STYLE}</style></head>
-<body><h1>Titanic report: parameter sweep</h1>
-<p>{len(rows)} variants: {html.escape(tally)}. {best_text}
-Click a column header to sort; a variant's name opens its report.</p>
-<p class="note">Held-out metrics are on the validation split; cross-validation runs on the
-training rows. Run time is that of the render that produced the variant's outputs, also when
-this sweep found them cached. Written {utc_timestamp()}; the same rows are in
-<a href="summary.csv">summary.csv</a>.</p>
-{_table(rows, keys)}
-<h2>Metrics against each swept parameter</h2>{plots}
-<script>{SCRIPT}</script></body></html>
-"""
+    return (
+        _environment()
+        .get_template(TEMPLATE)
+        .render(
+            tally=", ".join(f"{count} {status}" for status, count in counts.most_common()),
+            best=best[0] if best else None,
+            best_by=BEST_BY_TEXT,
+            margin=margin,
+            columns=table_columns(keys),
+            rows=table_rows(rows, keys),
+            figures=figures,
+            written=utc_timestamp(),
+            table_href=COMPARISON_TABLE_FILENAME,
+        )
+    )
 
 
 def write_comparison(
@@ -479,7 +460,7 @@ def write_comparison(
     """
     documents = {entry.name: read_document(folder / entry.name) for entry in entries}
     rows = summary_rows(folder, entries, keys, documents)
-    summary = write_text(folder / SUMMARY_FILENAME, summary_csv(rows))
+    summary = write_text(folder / COMPARISON_TABLE_FILENAME, summary_csv(rows))
     figures_cache = FigureCache(folder / FIGURES_CACHE_FILENAME)
     folds = {
         name: document["metrics"]["cross_validation_folds"]["accuracy"]
@@ -487,6 +468,8 @@ def write_comparison(
         if document is not None
     }
     margin = margin_sentence(rows, folds, keys)
-    index = write_text(folder / INDEX_FILENAME, render_page(rows, keys, figures_cache, margin))
+    index = write_text(
+        folder / COMPARISON_FILENAME, render_page(rows, keys, figures_cache, margin)
+    )
     figures_cache.save()
     return index, summary

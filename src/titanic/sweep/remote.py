@@ -1,7 +1,8 @@
 """Variants on workers that share no filesystem with the sweep: what travels, and checks.
 
-The client packs the report, its typesetting files, the parameter files and the checkout's
-git state into a :class:`ProjectBundle` (bytes), sent once to the cluster. A worker unpacks it
+The client packs the report, its typesetting files and the checkout's git state into a
+:class:`ProjectBundle` (bytes), sent once to the cluster; each task carries its variant's
+settings, validated once by the client. A worker unpacks it
 once per sweep into a project folder of its own, refuses the task if its ``titanic`` package
 or its Python/Dask versions differ from the client's, renders the variant there with
 :func:`titanic.sweep.worker.execute_variant` (the local pool's code), and returns the sealed set
@@ -35,7 +36,7 @@ from titanic.io.output_sets import (
     read_manifest,
     verify,
 )
-from titanic.project import PARAMS_FILENAME, Project
+from titanic.project import Project
 from titanic.provenance import SHIPPED_GIT_STATE, git_state
 from titanic.sweep.cache import TYPESETTING_FILES
 from titanic.sweep.pool import render_pool
@@ -46,8 +47,6 @@ from titanic.sweep.worker import (
     VariantTask,
     execute_variant,
 )
-
-EXTRA_PARAMS_DIRNAME = "params-files"
 
 
 @dataclass(frozen=True)
@@ -127,26 +126,20 @@ def _inside(project: Project, path: Path) -> str | None:
 def bundle_project(
     project: Project,
     report: Path,
-    params_files: Iterable[Path],
     data: Iterable[DataSettings],
     client: Compatibility,
 ) -> ProjectBundle:
-    """Pack what a worker reads from the project: report, typesetting and parameter files.
+    """Pack what a worker reads from the project: the report and its typesetting files.
 
-    Parameter files outside the project go under ``params-files/``; the training and test
-    files of a relative local ``data.source`` travel too (only a local cluster can have one),
-    and so does the checkout's git state, which a worker's metrics record as the client's.
+    The parameters travel in each task, resolved and validated (no parameter file does); the
+    training and test files of a relative local ``data.source`` travel too (only a local
+    cluster can have one), and so does the checkout's git state, which a worker's metrics
+    record as the client's.
     """
-    files = {
-        PARAMS_FILENAME: project.params_file.read_bytes(),
-        SHIPPED_GIT_STATE: json.dumps(git_state(project.root)).encode(),
-    }
+    files = {SHIPPED_GIT_STATE: json.dumps(git_state(project.root)).encode()}
     for path in (report, *(report.parent / name for name in TYPESETTING_FILES)):
         if path.is_file():
             files[_inside(project, path) or path.name] = path.read_bytes()
-    for index, path in enumerate(params_files):
-        name = _inside(project, path) or f"{EXTRA_PARAMS_DIRNAME}/{index}-{path.name}"
-        files[name] = path.read_bytes()
     for settings in data:
         if resolve_location(settings).kind == "local" and not Path(settings.source).is_absolute():
             folder = project.resolve(settings.source)
@@ -174,20 +167,10 @@ def refuse_local_data(data: Iterable[DataSettings]) -> None:
 
 def _task_in(task: VariantTask, project: Project, original: Project, folder: Path) -> VariantTask:
     """Point a client's task at the unpacked project and a private variant folder."""
-
-    def moved(path: Path, index: int | None = None) -> Path:
-        inside = _inside(original, path)
-        if inside is None:
-            inside = (
-                f"{EXTRA_PARAMS_DIRNAME}/{index}-{path.name}" if index is not None else path.name
-            )
-        return project.root / inside
-
-    request = task.request
-    params_files = tuple(moved(path, index) for index, path in enumerate(request.params_files))
-    request = replace(
-        request, project=project, report=moved(request.report_path), params_files=params_files
+    report = project.root / (
+        _inside(original, task.request.report_path) or task.request.report_path.name
     )
+    request = replace(task.request, project=project, report=report)
     return replace(task, request=request, folder=folder)
 
 

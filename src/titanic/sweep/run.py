@@ -15,13 +15,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from titanic.config import (
-    load_settings,
-)
+from titanic.config import load_settings
 from titanic.errors import OutputError, SweepError, TitanicError, some_of
 from titanic.io.locations import data_fingerprint
 from titanic.io.output_sets import check_writable_folder, publish, remove_stale
-from titanic.project import OUTPUT_SET, Project
+from titanic.project import OUTPUT_SET, VARIANTS_DIRNAME, Project
 from titanic.report.request import RenderRequest
 from titanic.sweep.cache import (
     cache_components,
@@ -50,7 +48,6 @@ from titanic.sweep.worker import (
     one_line,
 )
 
-VARIANTS_DIRNAME = "variants"
 Status = Literal["done", "cached", "failed", "skipped"]
 # What a variant's output set replaces in its folder: the report's files, and the log of a run.
 VARIANT_SET = (*OUTPUT_SET, LOG_FILENAME, FAILED_LOG_FILENAME)
@@ -178,8 +175,7 @@ def _plan(
                 name=variant.name,
                 request=RenderRequest(
                     project,
-                    overrides=(*options.overrides, *variant.overrides()),
-                    params_files=tuple(options.params_files),
+                    variant.settings,
                     formats=("html",),
                     report=report.resolve(),
                     cell_timeout=options.cell_timeout,
@@ -204,10 +200,7 @@ def _submit_all(
         refuse_local_data(data)
     if not plan.tasks:
         return {}
-    first = plan.tasks[0].request
-    bundle = bundle_project(
-        project, first.report_path, first.params_files, data, this_environment()
-    )
+    bundle = bundle_project(project, plan.tasks[0].request.report_path, data, this_environment())
     shared = executor.share(bundle)
     return {executor.submit(execute_shipped, task, shared): task for task in plan.tasks}
 

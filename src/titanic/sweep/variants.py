@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from titanic.errors import ConfigError, some_of
-from titanic.layers import encode_override, get_dotted, set_dotted, validate_settings
+from titanic.layers import get_dotted, set_dotted, validate_settings
 from titanic.settings import NOT_SWEPT, Settings
 
 MAX_NAME_LENGTH = 120
@@ -19,15 +19,15 @@ MAX_NAME_LENGTH = 120
 
 @dataclass(frozen=True)
 class Variant:
-    """One parameter set: its name, the dotted values it sets and the resolved settings."""
+    """One parameter set: its name, the dotted values it sets and its settings, validated once.
+
+    The settings travel to the variant's render as they are, and its report reads them from
+    the resolved parameters file without validating them again.
+    """
 
     name: str
     values: dict[str, Any]
     settings: Settings
-
-    def overrides(self) -> list[str]:
-        """Return the values as ``-P`` strings; JSON values read back as YAML keep their type."""
-        return [encode_override(key, value) for key, value in self.values.items()]
 
     def parameters(self) -> dict[str, Any]:
         """Return the resolved parameters that determine the result (no sweep, no output)."""
@@ -73,16 +73,20 @@ def variant_name(values: Mapping[str, Any], labels: Mapping[str, str] | None = N
 def apply_values(base: Settings, values: Mapping[str, Any]) -> Settings:
     """Return ``base`` with dotted ``values`` set, validated again as a whole.
 
+    The result keeps ``base``'s sweep (``variants``), as the variant's parameters always did:
+    its report records them in metrics.json and params.resolved.yaml.
+
     Raises
     ------
     ConfigError
         When the result is not valid settings.
     """
     raw = base.to_dict()
+    # The sweep was validated with base, once: not again for each of its variants.
     raw["variants"] = {}
     for dotted, value in values.items():
         set_dotted(raw, dotted, value)
-    return validate_settings(raw)
+    return validate_settings(raw).model_copy(update={"variants": base.variants})
 
 
 def expand_variants(settings: Settings) -> list[Variant]:

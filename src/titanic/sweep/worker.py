@@ -192,8 +192,7 @@ def execute_variant(task: VariantTask) -> VariantRun:
                 # The kernel, forked now from this worker, starts with the stack imported.
                 fork_standby()
             try:
-                overrides = " ".join(task.request.overrides)
-                logger.info("variant %s: rendering with %s", task.name, overrides)
+                logger.info("variant %s: rendering", task.name)
                 _render_with_retries(task, staging.path, attempts)
                 logger.info("variant %s: done in %.1f s", task.name, time.perf_counter() - started)
             # Any error of one variant is that variant's outcome, never the end of the sweep.
