@@ -8,11 +8,9 @@ import pandas as pd
 import pytest
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.ensemble import _forest as forest_classes
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
-from sklearn.tree import _classes as tree_classes
 
 from titanic.analysis import fit_on_all_rows, run_analysis
 from titanic.config import SplitSettings, load_settings
@@ -339,63 +337,4 @@ def test_a_long_fit_grows_the_same_trees_in_parts_and_says_how_far(monkeypatch, 
     np.testing.assert_array_equal(forest.predict_proba(rows), reference.predict_proba(rows))
     forest.fit(rows, labels)  # a second fit starts afresh
     assert len(forest.estimators_) == 60
-    np.testing.assert_array_equal(forest.predict_proba(rows), reference.predict_proba(rows))
-
-
-def test_the_forest_checks_the_labels_once_per_fit_not_once_per_tree(monkeypatch):
-    checked = []
-    original = tree_classes.check_classification_targets
-
-    def counting(labels):
-        checked.append(len(labels))
-        return original(labels)
-
-    monkeypatch.setattr(tree_classes, "check_classification_targets", counting)
-    monkeypatch.setattr(forest_classes, "check_classification_targets", counting)
-    rows = np.random.default_rng(3).normal(size=(60, 3))
-    RandomForest(n_estimators=20, random_state=1).fit(rows, (rows[:, 0] > 0).astype(int))
-    assert checked == [60]
-
-
-@pytest.mark.parametrize(
-    "parameters",
-    [
-        {"max_features": None, "min_samples_split": 0.1, "criterion": "entropy"},
-        {"bootstrap": False, "max_features": 2, "min_weight_fraction_leaf": 0.05},
-        {"max_leaf_nodes": 6, "ccp_alpha": 0.01},
-        {"class_weight": "balanced_subsample", "max_samples": 0.5},
-    ],
-)
-def test_the_forest_grows_the_trees_scikit_learn_grows(parameters):
-    rows = np.random.default_rng(4).normal(size=(150, 4))
-    labels = np.where(rows[:, 0] - rows[:, 2] > 0.3, "lived", "died")
-    weights = np.random.default_rng(5).uniform(0.5, 2.0, size=150)
-    forest = RandomForest(n_estimators=15, random_state=6, **parameters)
-    forest.fit(rows, labels, sample_weight=weights)
-    reference = RandomForestClassifier(n_estimators=15, random_state=6, **parameters)
-    reference.fit(rows, labels, sample_weight=weights)
-    for ours, theirs in zip(forest.estimators_, reference.estimators_, strict=True):
-        mine, others = ours.tree_.__getstate__(), theirs.tree_.__getstate__()
-        assert mine["node_count"] == others["node_count"]
-        np.testing.assert_array_equal(mine["nodes"], others["nodes"])
-        np.testing.assert_array_equal(mine["values"], others["values"])
-        np.testing.assert_array_equal(ours.classes_, theirs.classes_)
-        assert (ours.n_classes_, ours.max_features_) == (theirs.n_classes_, theirs.max_features_)
-    np.testing.assert_array_equal(forest.predict_proba(rows), reference.predict_proba(rows))
-
-
-def test_the_trees_reseed_one_generator_instead_of_making_one_each(monkeypatch):
-    made = []
-    original = forest_module.check_random_state
-
-    def counting(seed):
-        made.append(seed)
-        return original(seed)
-
-    monkeypatch.setattr(forest_module, "check_random_state", counting)
-    rows = np.random.default_rng(7).normal(size=(80, 3))
-    labels = (rows[:, 1] > 0).astype(int)
-    forest = RandomForest(n_estimators=10, random_state=8).fit(rows, labels)
-    assert [seed for seed in made if not isinstance(seed, np.random.RandomState)] == []
-    reference = RandomForestClassifier(n_estimators=10, random_state=8).fit(rows, labels)
     np.testing.assert_array_equal(forest.predict_proba(rows), reference.predict_proba(rows))
