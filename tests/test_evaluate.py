@@ -5,10 +5,15 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import NotFittedError
+from sklearn.impute import SimpleImputer
+from sklearn.inspection import permutation_importance
 from sklearn.model_selection import StratifiedKFold, cross_validate
 from sklearn.neighbors import KNeighborsClassifier
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.validation import check_is_fitted
 
@@ -124,3 +129,42 @@ def test_permutation_importance_is_seeded():
 
     pd.testing.assert_frame_equal(table(1), table(1))
     assert not table(1).equals(table(2))
+
+
+def feature_pipelines() -> dict[str, Pipeline]:
+    """Unfitted pipelines of every shape permutation_importances handles."""
+    tree = DecisionTreeClassifier(max_depth=4, random_state=0)
+    groups = ColumnTransformer(
+        [("x", StandardScaler(), ["x"]), ("y_z", SimpleImputer(), ["y", "z"])],
+        verbose_feature_names_out=False,
+    )
+    return {
+        "groups then classifier": make_pipeline(groups, clone(tree)),
+        "three steps": make_pipeline(SimpleImputer(), StandardScaler(), clone(tree)),
+        "one step then classifier": make_pipeline(StandardScaler(), clone(tree)),
+        "classifier alone": make_pipeline(KNeighborsClassifier(n_neighbors=3)),
+        "three steps, arrays out": make_pipeline(SimpleImputer(), StandardScaler(), clone(tree)),
+    }
+
+
+@pytest.mark.parametrize("shape", list(feature_pipelines()))
+def test_permutation_importance_is_scikit_learns_for_every_pipeline_and_seed(shape):
+    features, target = noisy_rows(80)
+    features["z"] = features["x"].where(features.index % 5 > 0)  # missing values to impute
+    if shape == "classifier alone":
+        features = features.drop(columns="z")
+    columns = list(features.columns)
+    model = feature_pipelines()[shape]
+    if not shape.endswith("arrays out"):
+        model.set_output(transform="pandas")
+    model.fit(features, target)
+    for seed in range(4):  # the shuffles' seed is drawn from [0, 2**31): seeds 0 and 3 check it
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the classifier is given the names it was fitted on
+            table = permutation_importances(model, features, target, columns, 3, seed)
+        expected = permutation_importance(
+            model, features, target, n_repeats=3, random_state=seed, scoring="accuracy"
+        )
+        got = table.set_index("feature").loc[columns]
+        assert got["importance_mean"].tolist() == expected.importances_mean.tolist(), seed
+        assert got["importance_std"].tolist() == expected.importances_std.tolist(), seed

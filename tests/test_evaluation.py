@@ -302,3 +302,13 @@ def test_cross_validation_models_stand_in_for_a_refit_with_their_own_setting(pas
     )
     plain = nested_cross_validation(smaller, grid, features, target, 3, 2, 3)
     assert shared.scores.tolist() == plain.scores.tolist() and shared.chosen == plain.chosen
+
+
+def test_a_fitted_forest_stands_in_for_as_many_trees_or_fewer_and_only_in_a_pipeline(passengers):
+    features, target = split_features_target(passengers)
+    settings = load_settings(REPO_ROOT / "params.yaml", overrides=["model.n_estimators=5"])
+    fitted = build_model(settings.features, settings.model, random_state=3).fit(features, target)
+    same = build_model(settings.features, settings.model, random_state=3)
+    assert _first_trees_of(fitted, same)  # as many trees
+    assert not _first_trees_of(fitted, same[-1])
+    assert not _first_trees_of(fitted[-1], same)

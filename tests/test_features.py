@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -305,3 +307,13 @@ def test_transformers_also_take_arrays():
     assert titles.index.tolist() == [0, 1] and titles["title"].tolist() == ["Mr", "Mrs"]
     tickets = np.array([["PC 1"], ["PC 1"]], dtype=object)
     assert TicketFeatures().fit(tickets).transform(tickets).tolist() == [[2.0, 1.0]] * 2
+
+
+def test_group_survival_of_a_passenger_alone_is_the_prior_without_a_warning():
+    fitted = GroupSurvival(prior=0.25)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        encoded = fitted.fit_transform(GROUP_ROWS, GROUP_LABELS)  # Lone: nobody else
+        unseen = fitted.transform(GROUP_ROWS.assign(Ticket="Z0", Name="Nobody, Mr. N"))
+    assert encoded[-1].tolist() == [0.25, 0.0]
+    assert unseen.tolist() == [[0.25, 0.0]] * len(GROUP_ROWS)

@@ -1,12 +1,16 @@
 """sha256 fingerprints: the tree hash, the canonical JSON hash and the runtime's fingerprint."""
 
 import hashlib
+import sys
+from pathlib import Path
 
 from titanic import fingerprint
 from titanic.fingerprint import (
+    changed_components,
     files_sha256,
     installed_distributions,
     json_sha256,
+    key_record,
     runtime_fingerprint,
     sha256_or_absent,
     tree_sha256,
@@ -49,3 +53,29 @@ def test_named_contents_hash_as_the_same_files_in_a_folder(tmp_path):
     files = {"sub/b.txt": b"b", "a.txt": b"a"}
     assert files_sha256(files) == tree_sha256(tmp_path)
     assert files_sha256({**files, "a.txt": b"A"}) != tree_sha256(tmp_path)
+
+
+def test_values_json_cannot_hold_are_hashed_as_their_text():
+    canonical = '{"path":"a/b.csv"}'
+    assert json_sha256({"path": Path("a/b.csv")}) == hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def test_installed_distributions_are_the_metadata_folders_on_the_path(tmp_path, monkeypatch):
+    for name in ("zeta-1.0.dist-info", "alpha-2.1.egg-info", "alpha", "beta-3.0.data"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "gamma-1.0.dist-info.txt").write_text("", encoding="utf-8")
+    monkeypatch.setattr(sys, "path", ["", str(tmp_path / "missing"), str(tmp_path)])
+    assert installed_distributions() == ["alpha-2.1.egg-info", "zeta-1.0.dist-info"]
+
+
+def test_a_cache_record_holds_the_key_and_a_copy_of_the_components():
+    components = {"report": "r1", "parameters": {"model.max_depth": 3}}
+    canonical = '{"parameters":{"model.max_depth":3},"report":"r1"}'
+    record = key_record(components)
+    assert record == {
+        "key": hashlib.sha256(canonical.encode()).hexdigest(),
+        "components": components,
+    }
+    assert record["components"] is not components
+    assert changed_components(record, components) is None
+    assert changed_components(record, {**components, "report": "r2"}) == "report changed"
