@@ -21,6 +21,7 @@ SUMMARY_FILENAME = "summary.json"
 RESOLVED_PARAMS_FILENAME = "params.resolved.yaml"
 REPORT_HTML_FILENAME = "report.html"
 REPORT_PDF_FILENAME = "report.pdf"
+REPORT_NOTEBOOK_FILENAME = "report.ipynb"
 # A sweep's folder inside the output folder: one sub-folder per variant, the comparison page
 # and its table.
 VARIANTS_DIRNAME = "variants"
@@ -37,7 +38,7 @@ OUTPUT_SET = (
     "figures/*.png",
     REPORT_HTML_FILENAME,
     REPORT_PDF_FILENAME,
-    "report.ipynb",
+    REPORT_NOTEBOOK_FILENAME,
 )
 
 

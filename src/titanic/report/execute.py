@@ -13,6 +13,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
 from titanic.errors import ReportError
+from titanic.project import REPORT_NOTEBOOK_FILENAME
 from titanic.report.kernels import StandbyKernelManager
 from titanic.report.qmd import KERNEL_NAME, split_options
 
@@ -98,7 +99,7 @@ def execute_report(
     )
 
     source_path = staging / "report.source.ipynb"
-    executed_path = staging / "report.ipynb"
+    executed_path = staging / REPORT_NOTEBOOK_FILENAME
     nbformat.write(notebook, source_path)
     try:
         papermill.execute_notebook(

@@ -25,7 +25,13 @@ from titanic.config import RESOLVED_PARAMS_FILENAME, Settings, resolved_files
 from titanic.errors import ConfigError, ReportError
 from titanic.io.atomic import write_text
 from titanic.io.output_sets import OutputSet, check_writable_folder
-from titanic.project import OUTPUT_SET
+from titanic.project import (
+    METRICS_FILENAME,
+    OUTPUT_SET,
+    REPORT_HTML_FILENAME,
+    REPORT_NOTEBOOK_FILENAME,
+    REPORT_PDF_FILENAME,
+)
 from titanic.report.execute import execute_report
 from titanic.report.qmd import load_report
 from titanic.report.request import RenderRequest
@@ -115,8 +121,8 @@ def typeset(executed: Path, typesetter: Typesetter, formats: Sequence[str], orig
     ReportError
         When the cells wrote no metrics.json, or a typesetting step failed.
     """
-    if not (executed.parent / "metrics.json").is_file():
-        raise ReportError(f"{origin}: the report wrote no metrics.json")
+    if not (executed.parent / METRICS_FILENAME).is_file():
+        raise ReportError(f"{origin}: the report wrote no {METRICS_FILENAME}")
     typesetter.typeset(executed, formats)
 
 
@@ -163,19 +169,18 @@ def render_report(
     with OutputSet(target, "render", settings.to_dict(), OUTPUT_SET, extra=record) as output:
         reason = "--force" if force else reuse_execution(target, output.path, notebook, components)
         if reason is None:
-            typeset(output.path / "report.ipynb", typesetter, formats, report.name)
+            typeset(output.path / REPORT_NOTEBOOK_FILENAME, typesetter, formats, report.name)
         else:
             logger.info("executing the report: %s", reason)
             execute_and_typeset(request, notebook, typesetter, output.path)
     seconds = time.perf_counter() - started
-    logger.info(
-        "rendered %s in %.1f s (%s backend)", target / "report.html", seconds, typesetter.name
-    )
+    html = target / REPORT_HTML_FILENAME
+    logger.info("rendered %s in %.1f s (%s backend)", html, seconds, typesetter.name)
     return RenderResult(
-        html=target / "report.html",
-        pdf=target / "report.pdf" if "pdf" in formats else None,
-        notebook=target / "report.ipynb",
-        metrics=target / "metrics.json",
+        html=html,
+        pdf=target / REPORT_PDF_FILENAME if "pdf" in formats else None,
+        notebook=target / REPORT_NOTEBOOK_FILENAME,
+        metrics=target / METRICS_FILENAME,
         backend=typesetter.name,
         seconds=seconds,
         removed=output.published.removed if output.published else (),

@@ -40,7 +40,12 @@ from titanic.fingerprint import (
 )
 from titanic.io.locations import data_fingerprint
 from titanic.io.output_sets import check_files, read_manifest
-from titanic.project import Project
+from titanic.project import (
+    REPORT_HTML_FILENAME,
+    REPORT_NOTEBOOK_FILENAME,
+    REPORT_PDF_FILENAME,
+    Project,
+)
 from titanic.report.inline import (
     USER_EXPRESSIONS,
     inline_expressions,
@@ -53,9 +58,9 @@ from titanic.report.qmd import INJECTED_TAG, PARAMETERS_TAG
 # 3: the report gets its parameters as one resolved file; no other injected value counts.
 EXECUTION_FORMAT = 3
 RECORD = "execution"
-NOTEBOOK = "report.ipynb"
+NOTEBOOK = REPORT_NOTEBOOK_FILENAME
 # What typesetting writes: made again from the merged notebook, never carried over.
-TYPESET = frozenset({"report.html", "report.pdf", NOTEBOOK})
+TYPESET = frozenset({REPORT_HTML_FILENAME, REPORT_PDF_FILENAME, NOTEBOOK})
 
 
 def code_cells_fingerprint(notebook: NotebookNode) -> str:
