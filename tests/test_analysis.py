@@ -16,14 +16,17 @@ from sklearn.pipeline import Pipeline
 from titanic import analysis as analysis_module
 from titanic.analysis import (
     Analysis,
+    PredictionModel,
     fit_on_all_rows,
     metrics_document,
+    model_for_predictions,
     nested_estimate,
     run_analysis,
 )
 from titanic.config import SelectionSettings, load_settings
 from titanic.dataset import load_dataset
 from titanic.metrics import METRIC_NAMES
+from titanic.modeling import scale
 from titanic.modeling.baselines import BaselineScores, RuleClassifier, seed_model
 from titanic.modeling.selection import NestedResult
 from titanic.modeling.train import Split, build_model
@@ -295,6 +298,44 @@ def test_fit_on_all_rows_learns_from_every_labelled_row(small):
     model = fit_on_all_rows(settings, dataset)
     assert ticket_rows(model) == 100
     assert model["classifier"].random_state == 7
+
+
+def test_up_to_the_refit_budget_the_test_passengers_get_a_refit_on_every_labelled_row(
+    small, analysis, monkeypatch
+):
+    monkeypatch.setattr(scale, "REFIT_ROWS", 100)  # the 100 labelled rows: still a refit
+    predictor = model_for_predictions(*small, analysis)
+    assert (predictor.refitted, predictor.fitted_rows, predictor.labelled_rows) == (True, 100, 100)
+    assert predictor.pipeline is not analysis.model
+    assert ticket_rows(predictor.pipeline) == 100
+    assert predictor.reason() == (
+        "The pipeline was refitted on every labelled passenger (100 rows) to predict them."
+    )
+
+
+def test_beyond_the_refit_budget_the_evaluated_model_predicts_and_the_run_says_so(
+    small, analysis, monkeypatch, caplog
+):
+    monkeypatch.setattr(scale, "REFIT_ROWS", 99)
+    with caplog.at_level(logging.WARNING, logger="titanic.analysis"):
+        predictor = model_for_predictions(*small, analysis)
+    assert predictor.pipeline is analysis.model
+    assert (predictor.refitted, predictor.fitted_rows, predictor.labelled_rows) == (False, 75, 100)
+    assert caplog.messages == [
+        "100 labelled rows: the test passengers are predicted by the evaluated model, not a refit"
+    ]
+
+
+def test_the_reason_names_the_rows_the_predicting_model_was_fitted_on():
+    predictor = PredictionModel(
+        Pipeline([("classifier", DummyClassifier())]), 586_400, 733_000, refitted=False
+    )
+    assert predictor.reason() == (
+        "The data hold 733,000 labelled rows, more than the 100,000 up to which the report"
+        " refits the pipeline on every one of them, so the model evaluated above, fitted on the"
+        " 586,400 training rows, predicted them; `titanic predict` always refits on every"
+        " labelled row."
+    )
 
 
 def test_the_metrics_document_gathers_metrics_parameters_data_and_provenance(

@@ -42,7 +42,13 @@ from titanic.modeling.evaluate import (
     summarise_cross_validation,
 )
 from titanic.modeling.predict import predict_survival
-from titanic.modeling.scale import DiagnosticRows, plan_diagnostics, sample_rows
+from titanic.modeling.scale import (
+    REFIT_ROWS,
+    DiagnosticRows,
+    plan_diagnostics,
+    refits_for_predictions,
+    sample_rows,
+)
 from titanic.modeling.selection import NestedResult, grid_for_pipeline, nested_cross_validation
 from titanic.modeling.train import (
     Split,
@@ -284,6 +290,57 @@ def fit_on_all_rows(settings: Settings, dataset: Dataset) -> Pipeline:
     check_enough_rows(target, settings.split, dataset.train_url)
     pipeline = build_model(settings.features, settings.model, settings.random_state)
     return fit_model(pipeline, features, target)
+
+
+@dataclass(frozen=True)
+class PredictionModel:
+    """The pipeline that predicts the test passengers, and the labelled rows it was fitted on.
+
+    Attributes
+    ----------
+    pipeline : Pipeline
+        The fitted pipeline.
+    fitted_rows, labelled_rows : int
+        Rows it was fitted on, out of the labelled rows there are.
+    refitted : bool
+        Whether it was refitted on every labelled row (else it is the evaluated model).
+    """
+
+    pipeline: Pipeline
+    fitted_rows: int
+    labelled_rows: int
+    refitted: bool
+
+    def reason(self) -> str:
+        """Say, in one sentence for the report, which model predicts the test passengers."""
+        if self.refitted:
+            return (
+                "The pipeline was refitted on every labelled passenger"
+                f" ({self.labelled_rows:,} rows) to predict them."
+            )
+        return (
+            f"The data hold {self.labelled_rows:,} labelled rows, more than the {REFIT_ROWS:,}"
+            " up to which the report refits the pipeline on every one of them, so the model"
+            f" evaluated above, fitted on the {self.fitted_rows:,} training rows, predicted"
+            " them; `titanic predict` always refits on every labelled row."
+        )
+
+
+def model_for_predictions(
+    settings: Settings, dataset: Dataset, analysis: Analysis
+) -> PredictionModel:
+    """Return the pipeline refitted on every labelled row, or the evaluated one beyond a budget.
+
+    The budget is :data:`titanic.modeling.scale.REFIT_ROWS`; the report says which it used.
+    """
+    labelled = len(dataset.train)
+    if refits_for_predictions(labelled):
+        return PredictionModel(fit_on_all_rows(settings, dataset), labelled, labelled, True)
+    logger.warning(
+        "%d labelled rows: the test passengers are predicted by the evaluated model, not a refit",
+        labelled,
+    )
+    return PredictionModel(analysis.model, len(analysis.split.x_train), labelled, False)
 
 
 def metrics_document(
