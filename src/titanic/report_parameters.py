@@ -63,21 +63,22 @@ def read_resolved_settings(path: str | Path) -> Settings:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-        digest = digest_path(path).read_text(encoding="utf-8").strip()
+        # Bytes: the digest is of the file's bytes, and YAML reads UTF-8 bytes itself.
+        content = path.read_bytes()
+        digest = digest_path(path).read_bytes().strip()
     except OSError as err:
         raise ConfigError(
             f"cannot read the resolved parameters or their digest ({err.strerror}):"
             " give resolved_params_file only as titanic render writes it",
             source=str(path),
         ) from err
-    if sha256_hex(text.encode()) != digest:
+    if sha256_hex(content).encode() != digest:
         raise ConfigError(
             "the resolved parameters differ from those validated (sha256 mismatch): render"
             " with titanic render, or give the named parameters instead",
             source=str(path),
         )
-    return construct_settings(yaml.safe_load(text))
+    return construct_settings(yaml.safe_load(content))
 
 
 def report_values(**named: Any) -> dict[str, Any]:
