@@ -13,10 +13,11 @@ from sklearn.inspection import permutation_importance
 from sklearn.model_selection import StratifiedKFold, cross_validate
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.validation import check_is_fitted
 
+from titanic.modeling import evaluate
 from titanic.modeling.evaluate import (
     CV_SCORERS,
     classification_metrics,
@@ -168,3 +169,48 @@ def test_permutation_importance_is_scikit_learns_for_every_pipeline_and_seed(sha
         got = table.set_index("feature").loc[columns]
         assert got["importance_mean"].tolist() == expected.importances_mean.tolist(), seed
         assert got["importance_std"].tolist() == expected.importances_std.tolist(), seed
+
+
+@pytest.mark.parametrize(
+    ("batch_rows", "predicted_rows"),
+    [(30, [60] * 5), (150, [120, 120, 60])],
+    ids=["one copy a batch", "two copies a batch"],
+)
+def test_permutation_importance_predicts_its_copies_in_batches_of_at_most_batch_rows(
+    batch_rows, predicted_rows, monkeypatch
+):
+    features, target = noisy_rows(60)
+    model = make_pipeline(DecisionTreeClassifier(max_depth=3, random_state=0))
+    model.fit(features, target)
+    expected = permutation_importances(model, features, target, ["x", "y"], 5, 1)
+    sizes = []
+    predict = DecisionTreeClassifier.predict
+
+    def recorded(tree, X, *args, **kwargs):  # noqa: N803
+        sizes.append(len(X))
+        return predict(tree, X, *args, **kwargs)
+
+    monkeypatch.setattr(DecisionTreeClassifier, "predict", recorded)
+    monkeypatch.setattr(evaluate, "BATCH_ROWS", batch_rows)
+    table = permutation_importances(model, features, target, ["x", "y"], 5, 1)
+    assert sizes == [60, *predicted_rows, *predicted_rows]  # the unshuffled rows, then x, y
+    pd.testing.assert_frame_equal(table, expected)
+
+
+def test_permutation_importance_transforms_again_only_the_group_that_reads_the_column():
+    transformed = []
+
+    def group(name: str) -> FunctionTransformer:
+        def transform(frame: pd.DataFrame) -> pd.DataFrame:
+            transformed.append(name)
+            return frame
+
+        return FunctionTransformer(transform)
+
+    features, target = noisy_rows(60)
+    groups = ColumnTransformer([("x", group("x"), ["x"]), ("y", group("y"), ["y"])])
+    model = make_pipeline(groups, DecisionTreeClassifier(max_depth=3, random_state=0))
+    model.fit(features, target)
+    transformed.clear()
+    permutation_importances(model, features, target, ["x", "y"], 3, 0)
+    assert transformed == ["x", "y", "x", "y"]  # all rows once, then each column's shuffles

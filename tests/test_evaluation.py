@@ -9,6 +9,8 @@ import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from tests.conftest import REPO_ROOT
 from titanic.config import FEATURE_REGISTRY, load_settings
@@ -16,6 +18,7 @@ from titanic.errors import ConfigError
 from titanic.features import GroupSurvival, feature_branches
 from titanic.modeling.baselines import RuleClassifier, baseline_accuracies, baseline_models
 from titanic.modeling.evaluate import cross_validate_model
+from titanic.modeling.forest import RandomForest
 from titanic.modeling.selection import (
     NestedResult,
     _first_trees_of,
@@ -312,3 +315,82 @@ def test_a_fitted_forest_stands_in_for_as_many_trees_or_fewer_and_only_in_a_pipe
     assert _first_trees_of(fitted, same)  # as many trees
     assert not _first_trees_of(fitted, same[-1])
     assert not _first_trees_of(fitted[-1], same)
+
+
+calls: list[int] = []  # one item per call of first_four
+
+
+def first_four(features) -> np.ndarray:
+    """Keep the first four engineered features (a step between the features and the forest)."""
+    calls.append(1)
+    return np.asarray(features)[:, :4]
+
+
+def three_steps(trees: int, max_depth: int = 3) -> Pipeline:
+    """build_model's features, a step that drops features, then the forest: three steps."""
+    settings = load_settings(
+        REPO_ROOT / "params.yaml",
+        overrides=[f"model.n_estimators={trees}", f"model.max_depth={max_depth}"],
+    )
+    two = build_model(settings.features, settings.model, random_state=3)
+    return Pipeline([two.steps[0], ("first_four", FunctionTransformer(first_four)), two.steps[1]])
+
+
+def test_a_longer_pipeline_shares_its_feature_steps_between_grid_points(passengers):
+    features, target = split_features_target(pd.concat([passengers] * 3, ignore_index=True))
+    pipeline = three_steps(trees=5)
+    grid = {"classifier__max_depth": [1, 3, 6]}
+    calls.clear()
+    result = nested_cross_validation(pipeline, grid, features, target, 3, 2, random_state=3)
+    # Per outer fold: each of the 2 inner splits computes its fitting and its scored rows' features
+    # once for the 3 grid points (4 calls), then the refit fits and predicts (2): 3 x 6 in all.
+    # Without sharing it would be 3 x (3 grid points x 2 splits x 2 + 2) = 42.
+    assert len(calls) == 18
+    outer = StratifiedKFold(n_splits=3, shuffle=True, random_state=3)
+    inner = StratifiedKFold(n_splits=2, shuffle=True, random_state=3)
+    expected_scores, expected_chosen = [], []
+    for train_index, test_index in outer.split(features, target):
+        search = GridSearchCV(clone(pipeline), grid, cv=inner, scoring="accuracy")
+        search.fit(features.iloc[train_index], target.iloc[train_index])
+        predicted = search.predict(features.iloc[test_index])
+        expected_scores.append(float(accuracy_score(target.iloc[test_index], predicted)))
+        expected_chosen.append(search.best_params_)
+    assert result.scores.tolist() == expected_scores
+    assert result.chosen == expected_chosen
+
+
+def test_a_grid_over_the_feature_steps_is_searched_without_sharing(passengers):
+    features, target = split_features_target(pd.concat([passengers] * 3, ignore_index=True))
+    pipeline = three_steps(trees=5)
+    grid = {"first_four__validate": [False, True]}
+    calls.clear()
+    result = nested_cross_validation(pipeline, grid, features, target, 3, 2, random_state=3)
+    assert len(calls) == 3 * (2 * 2 * 2 + 2)  # every grid point fits its own feature steps
+    assert result.chosen == [{"first_four__validate": False}] * 3  # a tie: the first
+
+
+@pytest.mark.parametrize(
+    ("depths", "fits"),
+    [([3], 3 * 2), ([1], 3 * (2 + 1))],
+    ids=["the model's own setting: no refit", "another setting: a refit"],
+)
+def test_cross_validation_models_of_a_longer_pipeline_stand_in_for_the_refit(
+    depths, fits, passengers, monkeypatch
+):
+    features, target = split_features_target(pd.concat([passengers] * 3, ignore_index=True))
+    folds = cross_validate_model(three_steps(trees=20), features, target, 3, random_state=3)
+    grid = {"classifier__max_depth": depths}
+    plain = nested_cross_validation(three_steps(trees=7), grid, features, target, 3, 2, 3)
+    fitted = []
+    fit = RandomForest.fit
+
+    def counted(forest, *args, **kwargs):
+        fitted.append(forest.n_estimators)
+        return fit(forest, *args, **kwargs)
+
+    monkeypatch.setattr(RandomForest, "fit", counted)
+    shared = nested_cross_validation(
+        three_steps(trees=7), grid, features, target, 3, 2, 3, fold_models=folds.models
+    )
+    assert len(fitted) == fits  # 2 inner fits per outer fold, and a refit only where needed
+    assert shared.scores.tolist() == plain.scores.tolist() and shared.chosen == plain.chosen

@@ -317,3 +317,17 @@ def test_group_survival_of_a_passenger_alone_is_the_prior_without_a_warning():
         unseen = fitted.transform(GROUP_ROWS.assign(Ticket="Z0", Name="Nobody, Mr. N"))
     assert encoded[-1].tolist() == [0.25, 0.0]
     assert unseen.tolist() == [[0.25, 0.0]] * len(GROUP_ROWS)
+
+
+def test_a_feature_step_refuses_an_empty_frame_by_name():
+    with pytest.raises(ValueError, match=r"^TitleExtractor needs at least one row and column$"):
+        TitleExtractor().fit(pd.DataFrame({"Name": []}))
+
+
+def test_a_feature_step_given_arrays_records_their_width_accepts_missing_values_checks_width():
+    names = np.array([["Braund, Mr. Owen"], [np.nan], ["Heikkinen, Miss. Laina"]], dtype=object)
+    step = TitleExtractor(min_count=1).fit(names)  # a missing name is no error
+    assert step.n_features_in_ == 1
+    assert step.transform(names)["title"].tolist() == ["Mr", "", "Miss"]  # no title: empty
+    with pytest.raises(ValueError, match="X has 2 features, but TitleExtractor is expecting 1"):
+        step.transform(np.hstack([names, names]))

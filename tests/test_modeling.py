@@ -11,6 +11,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
+from sklearn.tree import DecisionTreeClassifier
 
 from titanic.analysis import fit_on_all_rows, run_analysis
 from titanic.config import SplitSettings, load_settings
@@ -338,3 +339,103 @@ def test_a_long_fit_grows_the_same_trees_in_parts_and_says_how_far(monkeypatch, 
     forest.fit(rows, labels)  # a second fit starts afresh
     assert len(forest.estimators_) == 60
     np.testing.assert_array_equal(forest.predict_proba(rows), reference.predict_proba(rows))
+
+
+def weighted_rows() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """400 rows, their labels, and weights that ignore every third row and double every fifth."""
+    rows = np.random.default_rng(3).normal(size=(400, 3))
+    labels = (rows[:, 0] + 0.5 * rows[:, 1] > 0).astype(int)
+    weights = np.ones(400)
+    weights[::3] = 0.0
+    weights[::5] = 2.0
+    return rows, labels, weights
+
+
+@pytest.mark.parametrize("long_fit", [1_000, 10**9], ids=["in parts", "at once"])
+def test_the_forest_learns_with_the_sample_weights_in_parts_and_at_once(long_fit, monkeypatch):
+    monkeypatch.setattr(forest_module, "LONG_FIT", long_fit)
+    rows, labels, weights = weighted_rows()
+    forest = RandomForest(n_estimators=30, max_depth=4, random_state=4)
+    forest.fit(rows, labels, sample_weight=weights)
+    reference = RandomForestClassifier(n_estimators=30, max_depth=4, random_state=4)
+    reference.fit(rows, labels, sample_weight=weights)
+    unweighted = RandomForestClassifier(n_estimators=30, max_depth=4, random_state=4)
+    unweighted.fit(rows, labels)
+    assert not np.array_equal(unweighted.predict_proba(rows), reference.predict_proba(rows))
+    np.testing.assert_array_equal(forest.predict_proba(rows), reference.predict_proba(rows))
+
+
+@pytest.mark.parametrize(("size", "in_parts"), [(0, True), (1, False)])
+def test_a_fit_of_at_least_long_fit_rows_times_trees_is_grown_in_parts(
+    size, in_parts, monkeypatch, caplog
+):
+    rows, labels, _ = weighted_rows()
+    monkeypatch.setattr(forest_module, "LONG_FIT", 400 * 30 + size)
+    with caplog.at_level(logging.INFO, logger="titanic.progress"):
+        RandomForest(n_estimators=30, max_depth=2, random_state=1).fit(rows, labels)
+    assert caplog.messages == (
+        ["  25 of 30 trees grown on 400 rows", "  30 of 30 trees grown on 400 rows"]
+        if in_parts
+        else []
+    )
+
+
+def test_a_fit_in_parts_grows_each_tree_once(monkeypatch):
+    monkeypatch.setattr(forest_module, "LONG_FIT", 1_000)
+    made = []
+    make = RandomForest._make_estimator
+
+    def counted(forest, *args, **kwargs):
+        made.append(1)
+        return make(forest, *args, **kwargs)
+
+    monkeypatch.setattr(RandomForest, "_make_estimator", counted)
+    rows, labels, _ = weighted_rows()
+    RandomForest(n_estimators=60, max_depth=2, random_state=1).fit(rows, labels)
+    assert len(made) == 60
+
+
+def test_a_fit_in_parts_that_fails_leaves_the_forests_parameters_as_they_were(monkeypatch):
+    class FitInterruptedError(Exception):
+        pass
+
+    class FailingProgress:
+        def info(self, *_):
+            raise FitInterruptedError
+
+    monkeypatch.setattr(forest_module, "LONG_FIT", 1_000)
+    monkeypatch.setattr(forest_module, "progress", FailingProgress())
+    rows, labels, _ = weighted_rows()
+    forest = RandomForest(n_estimators=60, max_depth=2, random_state=1)
+    with pytest.raises(FitInterruptedError):
+        forest.fit(rows, labels)
+    assert (len(forest.estimators_), forest.n_estimators, forest.warm_start) == (25, 60, False)
+
+
+def test_the_forest_makes_its_trees_as_scikit_learn_does_appended_by_default():
+    forest = RandomForest(n_estimators=3, max_depth=2, random_state=1)
+    reference = RandomForestClassifier(n_estimators=3, max_depth=2, random_state=1)
+    for model in (forest, reference):
+        model._validate_estimator()  # what fit does first
+        model.estimators_ = []
+    ours, theirs = (
+        forest._make_estimator(random_state=7),
+        reference._make_estimator(random_state=7),
+    )
+    assert ours.get_params() == theirs.get_params()
+    assert (forest.estimators_, reference.estimators_) == ([ours], [theirs])
+
+
+def test_the_forest_checks_the_rows_once_not_once_per_tree(monkeypatch):
+    rows, labels, _ = weighted_rows()
+    forest = RandomForest(n_estimators=5, max_depth=2, random_state=1).fit(rows, labels)
+    checks = []
+    check = DecisionTreeClassifier._validate_X_predict
+
+    def recorded(tree, X, check_input):  # noqa: N803
+        checks.append(check_input)
+        return check(tree, X, check_input)
+
+    monkeypatch.setattr(DecisionTreeClassifier, "_validate_X_predict", recorded)
+    forest.predict_proba(rows)
+    assert checks == [False] * 5

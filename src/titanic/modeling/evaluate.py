@@ -188,7 +188,7 @@ def permutation_importances(
     classifier = model[-1]
     engineered = engineer.transform(rows)
     names = getattr(engineered, "columns", None)
-    unshuffled = np.asarray(engineered, dtype=np.float64)
+    unshuffled = np.asarray(engineered)
     baseline = float(accuracy_score(target, classifier.predict(engineered)))
     # One seed for every column, drawn as scikit-learn draws it: each column's shuffles start
     # from the same state.
@@ -198,15 +198,13 @@ def permutation_importances(
         positions = shuffled_positions(len(rows), repeats, seed)
         reading = [branch for branch in branches if column in branch.columns]
         scores: list[float] = []
-        per_batch = max(1, BATCH_ROWS // max(1, len(rows)))
+        per_batch = max(1, BATCH_ROWS // len(rows))
         for first in range(0, repeats, per_batch):
             batch = positions[first : first + per_batch]
             matrix = np.tile(unshuffled, (len(batch), 1))
             copies = _shuffled_copies(rows, column, batch, reading)
             for branch in reading:
-                matrix[:, branch.output] = np.asarray(
-                    branch.transformer.transform(copies[branch.columns]), dtype=np.float64
-                )
+                matrix[:, branch.output] = branch.transformer.transform(copies[branch.columns])
             batch_features = matrix if names is None else pd.DataFrame(matrix, columns=names)
             predicted = classifier.predict(batch_features)
             scores.extend(
@@ -233,9 +231,9 @@ def _feature_groups(model: Pipeline, rows: pd.DataFrame) -> tuple[Any, list[Bran
     """Return the model's feature steps and its groups: which columns each reads and writes."""
     if len(model) == 2 and isinstance(model[0], ColumnTransformer):
         return model[0], fitted_branches(model[0])
-    engineer = model[:-1] if len(model) > 1 else FunctionTransformer().fit(rows)
-    width = np.asarray(engineer.transform(rows.iloc[:1])).shape[1]
-    return engineer, [Branch(engineer, list(rows.columns), slice(0, width))]
+    # Any other shape: one group, every feature step, reading every column, writing every output.
+    engineer = model[:-1] if len(model) > 1 else FunctionTransformer()
+    return engineer, [Branch(engineer, list(rows.columns), slice(None))]
 
 
 def shuffled_positions(rows: int, repeats: int, seed: int) -> list[np.ndarray]:

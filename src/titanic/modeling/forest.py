@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
@@ -29,7 +30,7 @@ class RandomForest(RandomForestClassifier):
     trees' own predictions on a few hundred rows.
     """
 
-    def fit(self, X: object, y: object, sample_weight: object = None) -> RandomForest:  # noqa: N803
+    def fit(self, X: ArrayLike, y: object, sample_weight: object = None) -> RandomForest:  # noqa: N803
         """Grow the forest; a long fit grows it in parts of 25 trees and logs each part.
 
         The parts are scikit-learn's ``warm_start``, which draws the seeds of the trees already
@@ -49,10 +50,9 @@ class RandomForest(RandomForestClassifier):
         RandomForest
             This forest, fitted.
         """
-        rows = getattr(X, "shape", (0,))[0]
-        parameters = self.get_params(deep=False)
-        trees: int = parameters["n_estimators"]
-        if parameters["warm_start"] or rows * trees < LONG_FIT:
+        rows = np.shape(X)[0]
+        trees: int = self.n_estimators
+        if self.warm_start or rows * trees < LONG_FIT:
             return super().fit(X, y, sample_weight)
         if hasattr(self, "estimators_"):
             del self.estimators_  # a new fit starts afresh, as without warm_start
@@ -65,11 +65,11 @@ class RandomForest(RandomForestClassifier):
             self.set_params(n_estimators=trees, warm_start=False)
         return self
 
-    def _validate_estimator(self, default=None) -> None:
+    def _validate_estimator(self, *default) -> None:
         """Check the tree template, and note once per fit the parameters every tree gets."""
-        super()._validate_estimator(default)
+        super()._validate_estimator(*default)
         self._tree_parameters = {
-            **self.estimator_.get_params(deep=False),
+            **self.estimator_.get_params(),
             **{name: getattr(self, name) for name in self.estimator_params},
         }
 
@@ -100,10 +100,14 @@ class RandomForest(RandomForestClassifier):
         ndarray of shape (n_samples, n_classes)
             The mean of the trees' class probabilities.
         """
-        return self.predict_proba_of_trees(X, len(self.estimators_))
+        return self.predict_proba_of_trees(X)
 
-    def predict_proba_of_trees(self, X: object, n_trees: int) -> np.ndarray:  # noqa: N803
-        """Return the mean class probabilities of the first ``n_trees`` trees.
+    def predict_proba_of_trees(
+        self,
+        X: object,  # noqa: N803
+        n_trees: int | None = None,
+    ) -> np.ndarray:
+        """Return the mean class probabilities of the first ``n_trees`` trees (None: all).
 
         A forest of ``n`` trees grown with this forest's parameters, seed and rows is its first
         ``n`` trees, so this equals that smaller forest's ``predict_proba``, bit for bit.
@@ -111,7 +115,7 @@ class RandomForest(RandomForestClassifier):
         check_is_fitted(self)
         rows = self._validate_X_predict(X)
         trees = self.estimators_[:n_trees]
-        total = np.zeros((rows.shape[0], self.n_classes_), dtype=np.float64)
+        total = np.zeros((rows.shape[0], self.n_classes_))
         for tree in trees:
             total += tree.predict_proba(rows, check_input=False)
         total /= len(trees)

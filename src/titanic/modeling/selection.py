@@ -161,8 +161,7 @@ class _SharedSearch:
                     for x_fit, y_fit, x_score, y_score in parts
                 ]
                 for candidate in self.candidates
-            ],
-            dtype=np.float64,
+            ]
         )
 
     def _shared_scores(self, parts: list[tuple]) -> np.ndarray:
@@ -171,7 +170,7 @@ class _SharedSearch:
         This is what ``Pipeline.fit`` and ``predict`` do: ``fit_transform`` of the feature
         steps on the fitting rows, ``transform`` of the scored rows, then the last step.
         """
-        scores = np.empty((len(self.candidates), len(parts)), dtype=np.float64)
+        scores = np.empty((len(self.candidates), len(parts)))
         for split, (x_fit, y_fit, x_score, y_score) in enumerate(parts):
             steps = clone(self.estimator)
             engineer, (name, model) = steps[:-1], steps.steps[-1]
