@@ -380,17 +380,24 @@ def test_cross_validation_models_of_a_longer_pipeline_stand_in_for_the_refit(
     features, target = split_features_target(pd.concat([passengers] * 3, ignore_index=True))
     folds = cross_validate_model(three_steps(trees=20), features, target, 3, random_state=3)
     grid = {"classifier__max_depth": depths}
-    plain = nested_cross_validation(three_steps(trees=7), grid, features, target, 3, 2, 3)
-    fitted = []
-    fit = RandomForest.fit
+    plain = nested_cross_validation(three_steps(trees=1), grid, features, target, 3, 2, 3)
+    fitted, first_trees = [], []
+    fit, predict_first = RandomForest.fit, RandomForest.predict_proba_of_trees
 
     def counted(forest, *args, **kwargs):
         fitted.append(forest.n_estimators)
         return fit(forest, *args, **kwargs)
 
+    def recorded(forest, rows, n_trees=None):
+        first_trees.append(n_trees)
+        return predict_first(forest, rows, n_trees)
+
     monkeypatch.setattr(RandomForest, "fit", counted)
+    monkeypatch.setattr(RandomForest, "predict_proba_of_trees", recorded)
     shared = nested_cross_validation(
-        three_steps(trees=7), grid, features, target, 3, 2, 3, fold_models=folds.models
+        three_steps(trees=1), grid, features, target, 3, 2, 3, fold_models=folds.models
     )
     assert len(fitted) == fits  # 2 inner fits per outer fold, and a refit only where needed
+    # Where the fold model stands in, only its first tree (the refit's 1 tree) predicts.
+    assert [n for n in first_trees if n is not None] == [1] * (3 * 3 - fits)
     assert shared.scores.tolist() == plain.scores.tolist() and shared.chosen == plain.chosen

@@ -149,5 +149,8 @@ def test_a_character_yaml_cannot_read_is_invalid_syntax(tmp_path):
 
 
 def test_load_yaml_raises_yaml_errors_that_say_what_is_refused():
-    with pytest.raises(yaml.YAMLError, match="^duplicate key 'a' at lines 1 and 2; keep one"):
+    with pytest.raises(
+        yaml.YAMLError, match="^duplicate key 'a' at lines 1 and 2; keep one"
+    ) as raised:
         load_yaml("a: 1\na: 2\n")
+    assert raised.value.line == 2  # the repeated key's line
