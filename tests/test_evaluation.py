@@ -266,6 +266,20 @@ def test_the_rule_predicts_integers_and_reads_an_unreadable_age_as_unknown():
     assert predicted.dtype == np.int64 and predicted.tolist() == [0, 1, 1]
 
 
+def grid_search_cv_nested(pipeline, grid, features, target) -> tuple[list[float], list[dict]]:
+    """scikit-learn's nested search: GridSearchCV on 2 inner folds in each of 3 outer folds."""
+    outer = StratifiedKFold(n_splits=3, shuffle=True, random_state=3)
+    inner = StratifiedKFold(n_splits=2, shuffle=True, random_state=3)
+    scores, chosen = [], []
+    for train_index, test_index in outer.split(features, target):
+        search = GridSearchCV(clone(pipeline), grid, cv=inner, scoring="accuracy")
+        search.fit(features.iloc[train_index], target.iloc[train_index])
+        predicted = search.predict(features.iloc[test_index])
+        scores.append(float(accuracy_score(target.iloc[test_index], predicted)))
+        chosen.append(search.best_params_)
+    return scores, chosen
+
+
 def test_the_shared_nested_search_chooses_and_scores_as_grid_search_cv(passengers):
     """The feature steps fitted once per inner split give GridSearchCV's numbers exactly."""
     features, target = split_features_target(pd.concat([passengers] * 3, ignore_index=True))
@@ -273,15 +287,7 @@ def test_the_shared_nested_search_chooses_and_scores_as_grid_search_cv(passenger
     pipeline = build_model(settings.features, settings.model, random_state=3)
     grid = {"classifier__max_depth": [1, 3, 6], "classifier__min_samples_leaf": [1, 4]}
     result = nested_cross_validation(pipeline, grid, features, target, 3, 2, random_state=3)
-    outer = StratifiedKFold(n_splits=3, shuffle=True, random_state=3)
-    inner = StratifiedKFold(n_splits=2, shuffle=True, random_state=3)
-    expected_scores, expected_chosen = [], []
-    for train_index, test_index in outer.split(features, target):
-        search = GridSearchCV(clone(pipeline), grid, cv=inner, scoring="accuracy")
-        search.fit(features.iloc[train_index], target.iloc[train_index])
-        predicted = search.predict(features.iloc[test_index])
-        expected_scores.append(float(accuracy_score(target.iloc[test_index], predicted)))
-        expected_chosen.append(search.best_params_)
+    expected_scores, expected_chosen = grid_search_cv_nested(pipeline, grid, features, target)
     assert result.scores.tolist() == expected_scores
     assert result.chosen == expected_chosen
 
@@ -346,15 +352,7 @@ def test_a_longer_pipeline_shares_its_feature_steps_between_grid_points(passenge
     # once for the 3 grid points (4 calls), then the refit fits and predicts (2): 3 x 6 in all.
     # Without sharing it would be 3 x (3 grid points x 2 splits x 2 + 2) = 42.
     assert len(calls) == 18
-    outer = StratifiedKFold(n_splits=3, shuffle=True, random_state=3)
-    inner = StratifiedKFold(n_splits=2, shuffle=True, random_state=3)
-    expected_scores, expected_chosen = [], []
-    for train_index, test_index in outer.split(features, target):
-        search = GridSearchCV(clone(pipeline), grid, cv=inner, scoring="accuracy")
-        search.fit(features.iloc[train_index], target.iloc[train_index])
-        predicted = search.predict(features.iloc[test_index])
-        expected_scores.append(float(accuracy_score(target.iloc[test_index], predicted)))
-        expected_chosen.append(search.best_params_)
+    expected_scores, expected_chosen = grid_search_cv_nested(pipeline, grid, features, target)
     assert result.scores.tolist() == expected_scores
     assert result.chosen == expected_chosen
 
