@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.ensemble import _forest as sklearn_forest  # where the forest's Parallel is looked up
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
@@ -439,3 +440,22 @@ def test_the_forest_checks_the_rows_once_not_once_per_tree(monkeypatch):
     monkeypatch.setattr(DecisionTreeClassifier, "_validate_X_predict", recorded)
     forest.predict_proba(rows)
     assert checks == [False] * 5
+
+
+@pytest.mark.parametrize(
+    ("rows", "threads"), [(forest_module.THREADED_ROWS - 1, 1), (forest_module.THREADED_ROWS, 2)]
+)
+def test_the_forest_grows_its_trees_on_threads_only_from_threaded_rows(rows, threads, monkeypatch):
+    seen = []
+    real = sklearn_forest.Parallel
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["n_jobs"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sklearn_forest, "Parallel", spy)
+    features = np.arange(rows * 2.0).reshape(rows, 2)
+    forest = RandomForest(n_estimators=2, max_depth=1, n_jobs=2, random_state=0)
+    forest.fit(features, np.arange(rows) % 2)
+    assert seen == [threads]
+    assert forest.n_jobs == 2

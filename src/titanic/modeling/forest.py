@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -16,6 +18,11 @@ progress = logging.getLogger("titanic.progress")
 # 586,000 rows, 300 trees take minutes.
 LONG_FIT = 20_000_000
 TREES_PER_PART = 25
+# Fewer rows than this and the trees are grown on one thread whatever ``n_jobs``: a tree on the
+# shipped 891 rows grows in about a millisecond, and handing each to a thread cost more than the
+# second core gave (300 trees: 0.36 s on one thread, 0.56 s on two; on 5,000 rows 0.75 s
+# and 0.66 s, on 20,000 rows 1.8 s and 1.2 s; docs/benchmarks.md).
+THREADED_ROWS = 5_000
 
 
 class RandomForest(RandomForestClassifier):
@@ -52,18 +59,28 @@ class RandomForest(RandomForestClassifier):
         """
         rows = np.shape(X)[0]
         trees: int = self.n_estimators
+        threads = {} if rows >= THREADED_ROWS else {"n_jobs": 1}
         if self.warm_start or rows * trees < LONG_FIT:
-            return super().fit(X, y, sample_weight)
+            with self._parameters(**threads):
+                return super().fit(X, y, sample_weight)
         if hasattr(self, "estimators_"):
             del self.estimators_  # a new fit starts afresh, as without warm_start
-        try:
+        with self._parameters(**threads, n_estimators=trees, warm_start=False):
             for grown in range(TREES_PER_PART, trees + TREES_PER_PART, TREES_PER_PART):
                 self.set_params(n_estimators=min(grown, trees), warm_start=True)
                 super().fit(X, y, sample_weight)
                 progress.info("  %d of %d trees grown on %d rows", min(grown, trees), trees, rows)
-        finally:
-            self.set_params(n_estimators=trees, warm_start=False)
         return self
+
+    @contextmanager
+    def _parameters(self, **during: object) -> Iterator[None]:
+        """Set parameters for a fit; restore them after it, even after an error."""
+        before = {name: getattr(self, name) for name in during}
+        self.set_params(**during)
+        try:
+            yield
+        finally:
+            self.set_params(**before)
 
     def _validate_estimator(self, *default) -> None:
         """Check the tree template, and note once per fit the parameters every tree gets."""
