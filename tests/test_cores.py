@@ -44,16 +44,17 @@ def test_a_sweep_variant_keeps_one_core(monkeypatch):
     assert effective_n_jobs(-1) == 1
 
 
-def test_every_parallel_loop_gets_n_jobs_and_runs_on_threads(monkeypatch):
-    seen: dict[str, list[tuple[int, str]]] = {}
+def spy_on_loops(monkeypatch) -> dict[str, list[int]]:
+    """Record the ``n_jobs`` each parallel loop of this process is given."""
+    seen: dict[str, list[int]] = {}
 
     def spy_on(module, name):
         real = getattr(module, name)
 
         def spy(*args, **kwargs):
-            backend = type(get_active_backend()[0]).__name__
+            assert type(get_active_backend()[0]).__name__ == "ThreadingBackend"
             key = f"{module.__name__.rsplit('.', 1)[-1]}.{name}"
-            seen.setdefault(key, []).append((kwargs.get("n_jobs", 1), backend))
+            seen.setdefault(key, []).append(kwargs.get("n_jobs", 1))
             return real(*args, **kwargs)
 
         monkeypatch.setattr(module, name, spy)
@@ -61,12 +62,43 @@ def test_every_parallel_loop_gets_n_jobs_and_runs_on_threads(monkeypatch):
     spy_on(evaluate, "Parallel")  # cross-validation's folds, permutation importance's columns
     spy_on(baselines, "cross_val_score")  # each baseline's folds
     spy_on(selection, "Parallel")  # nested cross-validation's outer folds
+    return seen
+
+
+def record_pid_of(monkeypatch, tmp_path, module, name):
+    """Make ``module.name`` write the id of the process that runs it to a file of its name."""
+    real = getattr(module, name)
+
+    def recording(*args, **kwargs):
+        (tmp_path / name).write_text(str(os.getpid()), encoding="utf-8")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, recording)
+
+
+def test_with_two_cores_the_model_free_diagnostics_run_in_a_second_process(monkeypatch, tmp_path):
+    seen = spy_on_loops(monkeypatch)
+    for name in ("baseline_accuracies", "nested_estimate"):
+        record_pid_of(monkeypatch, tmp_path, analysis_module, name)
     settings = settings_with(2)
     result = analysis_module.run_analysis(settings, load_dataset(settings.data))
     assert result.model.named_steps["classifier"].n_jobs == 2
-    on_two_threads = (2, "ThreadingBackend")
+    pids = {
+        int((tmp_path / name).read_text()) for name in ("baseline_accuracies", "nested_estimate")
+    }
+    assert len(pids) == 1 and os.getpid() not in pids
+    # The loops of this process run one at a time: on threads they were slower.
+    assert seen == {"evaluate.Parallel": [1, 1]}
+
+
+def test_with_one_core_everything_runs_here_one_loop_at_a_time(monkeypatch, tmp_path):
+    seen = spy_on_loops(monkeypatch)
+    record_pid_of(monkeypatch, tmp_path, analysis_module, "nested_estimate")
+    settings = settings_with(1)
+    analysis_module.run_analysis(settings, load_dataset(settings.data))
+    assert int((tmp_path / "nested_estimate").read_text()) == os.getpid()
     assert seen == {
-        "evaluate.Parallel": [on_two_threads] * 2,
-        "baselines.cross_val_score": [on_two_threads] * 4,
-        "selection.Parallel": [on_two_threads],
+        "evaluate.Parallel": [1, 1],
+        "baselines.cross_val_score": [1] * 4,
+        "selection.Parallel": [1],
     }

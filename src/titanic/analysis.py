@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from joblib import parallel_config
+from joblib import effective_n_jobs, parallel_config
 from sklearn.pipeline import Pipeline
 
 from titanic.config import SelectionSettings, Settings
@@ -57,6 +58,7 @@ from titanic.modeling.train import (
     fit_model,
     split_train_validation,
 )
+from titanic.processes import forked_call
 from titanic.provenance import run_metadata
 from titanic.schema.columns import TARGET, split_features_target
 
@@ -64,10 +66,11 @@ logger = logging.getLogger(__name__)
 # Which step runs, and how big it is: the CLI shows these by default (a sign of life on big data).
 progress = logging.getLogger("titanic.progress")
 
-# The parallel loops (folds, permuted columns, grid points) run on threads of this process, as
-# the forest's trees do: a process worker first imports pandas, scikit-learn and the package
-# and receives the data, which on 2 cores cost more than the second core saved
-# (docs/benchmarks.md).
+# More than one core (model.n_jobs): the baselines and the nested search run in a forked copy of
+# this process (it starts at once, with the stack imported and the data in memory), and forests
+# of at least THREADED_ROWS rows grow their trees on threads. The loops over folds, shuffled
+# columns and grid points run one at a time: on threads they were slower on 2 cores, their work
+# on a few hundred rows being Python that holds the GIL (docs/benchmarks.md).
 PARALLEL_BACKEND = "threading"
 
 
@@ -185,7 +188,6 @@ def run_analysis(settings: Settings, dataset: Dataset) -> Analysis:
 
 def _analyse(settings: Settings, dataset: Dataset) -> Analysis:
     seed = settings.random_state
-    jobs = settings.model.n_jobs
     check_enough_rows(dataset.train[TARGET], settings.split, dataset.train_url)
     split = split_train_validation(dataset.train, settings.split, seed)
     rows = plan_diagnostics(len(split.x_train), len(split.x_validation))
@@ -196,62 +198,84 @@ def _analyse(settings: Settings, dataset: Dataset) -> Analysis:
     shuffled_x, shuffled_y = sample_rows(
         split.x_validation, split.y_validation, rows.importance_rows, seed
     )
+    diagnostic_split = Split(cv_x, split.x_validation, cv_y, split.y_validation)
     pipeline = build_model(settings.features, settings.model, seed)
     steps = 5 if settings.selection.enabled else 4
     folds = settings.split.cv_folds
     trees = settings.model.n_estimators
-    progress.info(
-        "step 1/%d: cross-validation, %d forests of %d trees on %d rows",
-        steps, folds, trees, len(cv_x),
-    )  # fmt: skip
-    cross_validation = cross_validate_model(pipeline, cv_x, cv_y, folds, seed, n_jobs=jobs)
-    cv_scores = cross_validation.scores
-    progress.info("step 2/%d: the model, %d trees on %d rows", steps, trees, len(split.x_train))
-    model = fit_model(pipeline, split.x_train, split.y_train)
-    predictions = predict_survival(model, split.x_validation)
+    with ExitStack() as stack:
+        second = None
+        if effective_n_jobs(settings.model.n_jobs) > 1:
+            logger.info("the baselines and the nested search run in a second process")
+            second = stack.enter_context(
+                forked_call(
+                    "the baselines and nested cross-validation",
+                    _model_free_diagnostics,
+                    settings,
+                    diagnostic_split,
+                )
+            )
+        progress.info(
+            "step 1/%d: cross-validation, %d forests of %d trees on %d rows",
+            steps, folds, trees, len(cv_x),
+        )  # fmt: skip
+        cross_validation = cross_validate_model(pipeline, cv_x, cv_y, folds, seed)
+        progress.info(
+            "step 2/%d: the model, %d trees on %d rows", steps, trees, len(split.x_train)
+        )
+        model = fit_model(pipeline, split.x_train, split.y_train)
+        predictions = predict_survival(model, split.x_validation)
+        columns = raw_columns(settings.features)
+        repeats = settings.evaluation.permutation_repeats
+        progress.info(
+            "step 3/%d: permutation importance, %d columns x %d shuffles of %d held-out rows",
+            steps, len(columns), repeats, len(shuffled_x),
+        )  # fmt: skip
+        importance = permutation_importances(model, shuffled_x, shuffled_y, columns, repeats, seed)
+        progress.info("step 4/%d: baselines on the same %d folds", steps, folds)
+        if settings.selection.enabled:
+            progress.info(
+                "step 5/%d: nested cross-validation, %d outer x %d inner folds on %d rows",
+                steps, folds, settings.selection.inner_folds, len(cv_x),
+            )  # fmt: skip
+        baselines, nested = (
+            second.result()
+            if second
+            else _model_free_diagnostics(settings, diagnostic_split, cross_validation.models)
+        )
     predicted = predictions["Survived"].to_numpy()
     probability = predictions["probability"].to_numpy()
-    columns = raw_columns(settings.features)
-    repeats = settings.evaluation.permutation_repeats
-    progress.info(
-        "step 3/%d: permutation importance, %d columns x %d shuffles of %d held-out rows",
-        steps, len(columns), repeats, len(shuffled_x),
-    )  # fmt: skip
-    importance = permutation_importances(
-        model, shuffled_x, shuffled_y, columns, repeats, seed, n_jobs=jobs
-    )
-    progress.info("step 4/%d: baselines on the same %d folds", steps, folds)
-    baselines = baseline_accuracies(
-        baseline_models(settings.evaluation.child_age, seed),
-        Split(cv_x, split.x_validation, cv_y, split.y_validation),
-        folds,
-        seed,
-        n_jobs=jobs,
-    )
-    nested = None
-    if settings.selection.enabled:
-        progress.info(
-            "step 5/%d: nested cross-validation, %d outer x %d inner folds on %d rows",
-            steps, folds, settings.selection.inner_folds, len(cv_x),
-        )  # fmt: skip
-        nested = nested_estimate(
-            settings,
-            Split(cv_x, split.x_validation, cv_y, split.y_validation),
-            cross_validation.models,
-        )
     return Analysis(
         split=split,
         model=model,
         metrics=classification_metrics(split.y_validation, predicted, probability),
         confusion_matrix=confusion(split.y_validation, predicted),
         roc_curve=roc_points(split.y_validation, probability),
-        cv_scores=cv_scores,
+        cv_scores=cross_validation.scores,
         importance=importance,
         baselines=baselines,
         nested=nested,
         selection=settings.selection,
         diagnostic_rows=rows,
     )
+
+
+def _model_free_diagnostics(
+    settings: Settings, split: Split, fold_models: Sequence[Pipeline] | None = None
+) -> tuple[BaselineScores, NestedResult | None]:
+    """Return the baselines' scores and the nested search's (None when switched off).
+
+    Neither needs the model or its scores, so with more than one core they run in a second
+    process while this one cross-validates, fits and explains the model; ``fold_models`` (plain
+    cross-validation's, when already fitted) spare the nested search some refits.
+    """
+    seed = settings.random_state
+    baselines = baseline_accuracies(
+        baseline_models(settings.evaluation.child_age, seed), split, settings.split.cv_folds, seed
+    )
+    if not settings.selection.enabled:
+        return baselines, None
+    return baselines, nested_estimate(settings, split, fold_models)
 
 
 def nested_estimate(
@@ -279,7 +303,6 @@ def nested_estimate(
         settings.split.cv_folds,
         settings.selection.inner_folds,
         seed,
-        n_jobs=settings.model.n_jobs,
         fold_models=fold_models,
     )
 

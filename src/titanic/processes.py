@@ -1,4 +1,4 @@
-"""Child processes: run a command with a deadline, and end every process a command started.
+"""Child processes: run a command with a deadline, a call in a forked copy, and end them all.
 
 Quarto and Chromium start helpers of their own, so each runs in a process group of its own and
 is ended as a group. On a signal the CLI ends all the processes below it (kernels, workers,
@@ -10,16 +10,22 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import logging
 import os
+import pickle
 import signal
 import subprocess
 import sys
-from collections.abc import Iterable
+import warnings
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 import psutil
 
-from titanic.errors import ReportError
+from titanic.errors import ReportError, TitanicError
+
+Value = TypeVar("Value")
 
 COMMAND_TIMEOUT_SECONDS = 180
 GRACE_SECONDS = 2.0
@@ -108,3 +114,117 @@ def descendants_of(pids: Iterable[int]) -> list[psutil.Process]:
 def end_descendants(grace: float = GRACE_SECONDS) -> None:
     """End every process below this one: the snapshot is taken first, so orphans are caught."""
     terminate(psutil.Process().children(recursive=True), grace)
+
+
+class ForkedCall(Generic[Value]):
+    """A function running in a forked copy of this process; :meth:`result` waits for it.
+
+    The copy shares this process's imports and data (copied on write), so it starts at once.
+    It sends back, through a pipe, what the function returned or raised, and the log records
+    (``WARNING`` and above) and warnings it emitted, which :meth:`result` emits here: the copy
+    writes nothing to the terminal, a notebook's output or a file of its own.
+    """
+
+    def __init__(self, what: str, function: Callable[..., Value], *args: object):
+        self.what = what
+        reader, writer = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the copy
+            os.close(reader)
+            _run_and_send(writer, function, args)
+        os.close(writer)
+        self._reader: int | None = reader
+
+    def result(self) -> Value:
+        """Wait for the copy; return the function's value or raise its exception here."""
+        with os.fdopen(self._take_reader(), "rb") as pipe:
+            message = pipe.read()
+        _, status = os.waitpid(self.pid, 0)
+        if not message:
+            code = os.waitstatus_to_exitcode(status)
+            raise TitanicError(f"{self.what} stopped: its process ended with exit code {code}")
+        outcome, value, records, caught = pickle.loads(message)
+        for record in records:
+            logging.getLogger(record.name).handle(record)
+        for warning in caught:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+        if outcome == "raised":
+            raise value
+        return value
+
+    def end(self) -> None:
+        """Kill the copy if it still runs and collect it (after :meth:`result`, nothing to do)."""
+        if self._reader is None:
+            return
+        os.close(self._take_reader())
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+
+    def _take_reader(self) -> int:
+        reader, self._reader = self._reader, None
+        if reader is None:
+            raise RuntimeError(f"{self.what}: the result was already taken")
+        return reader
+
+
+@contextlib.contextmanager
+def forked_call(
+    what: str, function: Callable[..., Value], *args: object
+) -> Iterator[ForkedCall[Value]]:
+    """Run ``function(*args)`` in a forked copy of this process, ended on leaving the block.
+
+    ``what`` names the work in the error raised when the copy dies without a result. Leaving
+    the block without taking the result (an error, Ctrl-C) kills the copy.
+    """
+    call = ForkedCall(what, function, *args)
+    try:
+        yield call
+    finally:
+        call.end()
+
+
+class _Collected(logging.Handler):
+    """Keeps the copy's log records, to be emitted by the process that forked it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        record.msg, record.args, record.exc_info = record.getMessage(), None, None
+        self.records.append(record)
+
+
+def _run_and_send(writer: int, function: Callable[..., Any], args: tuple[object, ...]) -> None:
+    """In the copy: run the call, send its outcome, logs and warnings, and exit at once.
+
+    ``os._exit``: the copy must not run this process's exit handlers, flush its buffers or
+    return into its caller's code.
+    """
+    try:
+        die_with_parent()
+        collected = _Collected()
+        root = logging.getLogger()
+        root.handlers, root.level = [collected], logging.WARNING
+        for logger in logging.Logger.manager.loggerDict.values():
+            if isinstance(logger, logging.Logger):
+                logger.handlers = []
+        sys.stdout = sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            try:
+                outcome: tuple[str, object] = ("returned", function(*args))
+            except BaseException as error:  # pylint: disable=broad-exception-caught
+                outcome = ("raised", error)
+        try:
+            message = pickle.dumps((*outcome, collected.records, caught))
+        except Exception as error:  # pylint: disable=broad-exception-caught
+            failure = TitanicError(f"{type(error).__name__}: {error}")
+            message = pickle.dumps(("raised", failure, [], []))
+        with os.fdopen(writer, "wb") as pipe:
+            pipe.write(message)
+    finally:
+        os._exit(0)
