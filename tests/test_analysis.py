@@ -25,6 +25,7 @@ from titanic.analysis import (
 )
 from titanic.config import SelectionSettings, load_settings
 from titanic.dataset import load_dataset
+from titanic.io.memo import ContentCache
 from titanic.metrics import METRIC_NAMES
 from titanic.modeling import scale
 from titanic.modeling.baselines import BaselineScores, RuleClassifier, seed_model
@@ -350,3 +351,71 @@ def test_the_metrics_document_gathers_metrics_parameters_data_and_provenance(
     assert set(document["provenance"]) == {"git", "versions", "timestamp"}
     assert document["provenance"]["git"] == {"commit": None, "dirty": None}  # of tmp_path
     assert np.isfinite(document["metrics"]["gain_over_best_rule"]["mean"])
+
+
+@pytest.fixture
+def diagnostics_counted(monkeypatch):
+    """Count the computations of the baselines and of the nested search."""
+    counts = {"baseline_accuracies": 0, "nested_estimate": 0}
+    for name in counts:
+        real = getattr(analysis_module, name)
+
+        def counted(*args, _name=name, _real=real, **kwargs):
+            counts[_name] += 1
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(analysis_module, name, counted)
+    return counts
+
+
+def test_a_model_change_reuses_the_cached_baselines_and_nested_search(
+    small, tmp_path, diagnostics_counted
+):
+    settings, dataset = small
+    cache = ContentCache(tmp_path)
+    first = run_analysis(settings, dataset, cache)
+    # The number of trees, the cores and the grid's own key (max_depth) reach neither.
+    other = settings.model_copy(
+        update={"model": settings.model.model_copy(update={"n_estimators": 4, "max_depth": 2})}
+    )
+    second = run_analysis(other, dataset, cache)
+    assert diagnostics_counted == {"baseline_accuracies": 1, "nested_estimate": 1}
+    assert second.summary()["baselines"] == first.summary()["baselines"]
+    # Served from the cache, and what the other model computes without one.
+    assert (
+        second.summary()["nested_cross_validation"]
+        == run_analysis(other, dataset).summary()["nested_cross_validation"]
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"random_state": 8},
+        {"split": {"cv_folds": 3}},
+        {"evaluation": {"child_age": 10}},
+        {"features": {"include": ["sex", "age"]}},
+        {"selection": {"inner_folds": 3}},
+        {"model": {"min_samples_split": 6}},
+        "rows",
+    ],
+    ids=str,
+)
+def test_what_the_diagnostics_read_is_in_their_key(small, tmp_path, diagnostics_counted, change):
+    settings, dataset = small
+    cache = ContentCache(tmp_path)
+    run_analysis(settings, dataset, cache)
+    if change == "rows":  # the same file, its rows edited in memory: no provenance sees it
+        train = dataset.train.copy()
+        train.loc[train.index[0], "Age"] = 80.0
+        dataset = replace(dataset, train=train)
+    else:
+        for section, value in change.items():
+            update = (
+                getattr(settings, section).model_copy(update=value)
+                if isinstance(value, dict)
+                else value
+            )
+            settings = settings.model_copy(update={section: update})
+    run_analysis(settings, dataset, cache)
+    assert diagnostics_counted == {"baseline_accuracies": 2, "nested_estimate": 2}

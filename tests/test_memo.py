@@ -184,7 +184,7 @@ def test_a_render_from_the_shared_cache_equals_a_cold_render(tmp_path, monkeypat
     request = RenderRequest.resolve(project, formats=("html",), progress=False)
     render_report(request, output_dir=cold)
     stored = {path: path.stat().st_mtime_ns for path in entries(root / "_output")}
-    assert len(stored) == 3  # train.csv, test.csv, the overview
+    assert len(stored) == 4  # train.csv, test.csv, the overview, baselines and nested search
     render_report(request, output_dir=warm)
     assert {path: path.stat().st_mtime_ns for path in entries(root / "_output")} == stored
     for name in ("model.joblib", "params.resolved.yaml", "figures/roc_curve.png"):

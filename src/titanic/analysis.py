@@ -19,6 +19,8 @@ from sklearn.pipeline import Pipeline
 from titanic.config import SelectionSettings, Settings
 from titanic.dataset import Dataset
 from titanic.features import raw_columns
+from titanic.fingerprint import frames_sha256
+from titanic.io.memo import ContentCache
 from titanic.metrics import (
     METRIC_NAMES,
     BaselineScore,
@@ -166,7 +168,9 @@ class Analysis:
         return summary
 
 
-def run_analysis(settings: Settings, dataset: Dataset) -> Analysis:
+def run_analysis(
+    settings: Settings, dataset: Dataset, cache: ContentCache | None = None
+) -> Analysis:
     """Split the labelled rows, fit on the training part and evaluate on the held-out part.
 
     Parameters
@@ -175,6 +179,10 @@ def run_analysis(settings: Settings, dataset: Dataset) -> Analysis:
         The validated parameters.
     dataset : Dataset
         The validated data.
+    cache : ContentCache, optional
+        Where the baselines and the nested search are kept, keyed on what they read: a run
+        that changes only the model's number of trees, its cores or a key the search's grid
+        sets takes them from there.
 
     Returns
     -------
@@ -183,10 +191,10 @@ def run_analysis(settings: Settings, dataset: Dataset) -> Analysis:
         the same whatever ``model.n_jobs``.
     """
     with parallel_config(backend=PARALLEL_BACKEND):
-        return _analyse(settings, dataset)
+        return _analyse(settings, dataset, cache or ContentCache(None))
 
 
-def _analyse(settings: Settings, dataset: Dataset) -> Analysis:
+def _analyse(settings: Settings, dataset: Dataset, cache: ContentCache) -> Analysis:
     seed = settings.random_state
     check_enough_rows(dataset.train[TARGET], settings.split, dataset.train_url)
     split = split_train_validation(dataset.train, settings.split, seed)
@@ -213,6 +221,7 @@ def _analyse(settings: Settings, dataset: Dataset) -> Analysis:
                     _model_free_diagnostics,
                     settings,
                     diagnostic_split,
+                    cache,
                 )
             )
         progress.info(
@@ -241,7 +250,9 @@ def _analyse(settings: Settings, dataset: Dataset) -> Analysis:
         baselines, nested = (
             second.result()
             if second
-            else _model_free_diagnostics(settings, diagnostic_split, cross_validation.models)
+            else _model_free_diagnostics(
+                settings, diagnostic_split, cache, cross_validation.models
+            )
         )
     predicted = predictions["Survived"].to_numpy()
     probability = predictions["probability"].to_numpy()
@@ -261,21 +272,54 @@ def _analyse(settings: Settings, dataset: Dataset) -> Analysis:
 
 
 def _model_free_diagnostics(
-    settings: Settings, split: Split, fold_models: Sequence[Pipeline] | None = None
+    settings: Settings,
+    split: Split,
+    cache: ContentCache,
+    fold_models: Sequence[Pipeline] | None = None,
 ) -> tuple[BaselineScores, NestedResult | None]:
     """Return the baselines' scores and the nested search's (None when switched off).
 
     Neither needs the model or its scores, so with more than one core they run in a second
     process while this one cross-validates, fits and explains the model; ``fold_models`` (plain
-    cross-validation's, when already fitted) spare the nested search some refits.
+    cross-validation's, when already fitted) spare the nested search some refits and change
+    none of its numbers. Taken from ``cache`` when computed before on the same content.
     """
-    seed = settings.random_state
-    baselines = baseline_accuracies(
-        baseline_models(settings.evaluation.child_age, seed), split, settings.split.cv_folds, seed
-    )
-    if not settings.selection.enabled:
-        return baselines, None
-    return baselines, nested_estimate(settings, split, fold_models)
+
+    def compute() -> tuple[BaselineScores, NestedResult | None]:
+        seed = settings.random_state
+        baselines = baseline_accuracies(
+            baseline_models(settings.evaluation.child_age, seed),
+            split,
+            settings.split.cv_folds,
+            seed,
+        )
+        if not settings.selection.enabled:
+            return baselines, None
+        return baselines, nested_estimate(settings, split, fold_models)
+
+    return cache.get("baselines and nested search", model_free_inputs(settings, split), compute)
+
+
+def model_free_inputs(settings: Settings, split: Split) -> dict[str, object]:
+    """Return all the baselines and the nested search read, as a cache key's inputs.
+
+    Their rows, the seed, the folds, the children's age, the features, the selection, and the
+    model's parameters but three that reach neither: ``n_estimators`` (the search grows
+    ``selection.n_estimators`` trees), ``n_jobs`` (the same numbers on any number of cores)
+    and the keys the grid sets on every forest it fits (``selection.grid``).
+    """
+    unread = {"n_estimators", "n_jobs", *settings.selection.grid}
+    return {
+        "rows": frames_sha256(
+            [split.x_train, split.y_train, split.x_validation, split.y_validation]
+        ),
+        "random_state": settings.random_state,
+        "cv_folds": settings.split.cv_folds,
+        "child_age": settings.evaluation.child_age,
+        "features": settings.features.model_dump(mode="json"),
+        "selection": settings.selection.model_dump(mode="json"),
+        "model": settings.model.model_dump(mode="json", exclude=unread),
+    }
 
 
 def nested_estimate(

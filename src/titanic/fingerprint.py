@@ -47,6 +47,23 @@ def json_sha256(document: Any) -> str:
     return sha256_hex(canonical.encode())
 
 
+def frames_sha256(frames: Iterable[Any]) -> str:
+    """Return the sha256 of pandas tables' contents: names, dtypes, index and every value.
+
+    Each row enters through pandas' own 64-bit row hash (``hash_pandas_object``, seeded with a
+    fixed key), so equal contents give the same digest in every process.
+    """
+    import pandas as pd  # pylint: disable=import-outside-toplevel  # only callers with tables
+
+    digest = hashlib.sha256()
+    for frame in frames:
+        table = frame.to_frame() if isinstance(frame, pd.Series) else frame
+        names = [[str(name), str(dtype)] for name, dtype in table.dtypes.items()]
+        digest.update(json.dumps(names).encode() + b"\0")
+        digest.update(pd.util.hash_pandas_object(table, index=True).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
 def named_sha256(digests: Iterable[tuple[str, str]]) -> str:
     """Return the sha256 of ``(name, hex sha256)`` pairs, in the order given."""
     digest = hashlib.sha256()

@@ -242,11 +242,13 @@ def run(params: ParamsFiles = None, overrides: Overrides = None) -> None:
     folder = check_writable_folder(project.resolve(settings.output_dir))
     from titanic.analysis import run_analysis
     from titanic.dataset import load_dataset
+    from titanic.io.memo import ContentCache, cache_folder
     from titanic.outputs import write_run_outputs
 
     dataset = load_dataset(settings.data, project.root)
     _show_progress(ANALYSIS_PROGRESS)
-    analysis = run_analysis(settings, dataset)
+    # The report's shared cache: a run and a render reuse each other's baselines and search.
+    analysis = run_analysis(settings, dataset, ContentCache(cache_folder(folder)))
     with OutputSet(folder, "run", settings.to_dict(), owned=OUTPUT_SET) as output:
         write_run_outputs(output.path, settings, dataset, analysis, project.root)
     accuracy = analysis.metrics["accuracy"]

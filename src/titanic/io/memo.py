@@ -22,6 +22,7 @@ import pickle
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -75,8 +76,12 @@ class ContentCache:
 
     def __init__(self, location: Path | None):
         self.location = location
-        self._memory = joblib.Memory(None if location is None else str(location), verbose=0)
-        self._sealed = self._memory.cache(_seal, ignore=["compute"])
+
+    @cached_property
+    def _sealed(self) -> Any:
+        """Return the memoized :func:`_seal`, made at first use: until then no folder exists."""
+        memory = joblib.Memory(None if self.location is None else str(self.location), verbose=0)
+        return memory.cache(_seal, ignore=["compute"])
 
     def get(self, what: str, inputs: Mapping[str, Any], compute: Callable[[], Value]) -> Value:
         """Return ``compute()``, from the cache when an entry for the same content exists.
