@@ -117,11 +117,12 @@ def run_once(checkout: Path, arguments: list[str], overrides: list[str], limit: 
 def compare(base: Path, runs: int, scratch: Path) -> dict[str, list[tuple[Timing, Timing]]]:
     """Time every command in the older and this checkout, in turn; return the pairs."""
     pairs: dict[str, list[tuple[Timing, Timing]]] = {name: [] for name in COMMANDS}
-    for name, arguments in COMMANDS.items():
+    for number, (name, arguments) in enumerate(COMMANDS.items()):
         for run in range(runs + 1):  # the first pair warms the disk cache and is dropped
             timed = []
             for side, checkout in (("base", base), ("new", ROOT)):
-                output = ["-P", f"output_dir={scratch / f'{side}-{len(pairs[name])}-{run}'}"]
+                # A folder of its own per command, side and run: no cache of an earlier one.
+                output = ["-P", f"output_dir={scratch / f'{number}-{side}-{run}'}"]
                 if name.endswith("after a default run"):
                     run_once(checkout, AFTER_A_DEFAULT_RUN, output, limit=900)
                 timed.append(run_once(checkout, arguments, output, limit=900))
