@@ -331,3 +331,23 @@ def test_a_feature_step_given_arrays_records_their_width_accepts_missing_values_
     assert step.transform(names)["title"].tolist() == ["Mr", "", "Miss"]  # no title: empty
     with pytest.raises(ValueError, match="X has 2 features, but TitleExtractor is expecting 1"):
         step.transform(np.hstack([names, names]))
+
+
+def test_the_title_extractor_s_fit_transform_is_fit_then_transform():
+    names = pd.DataFrame(
+        {
+            "Name": [
+                "Smith, Mr. John",
+                "Doe, Mrs. Jane",
+                "Roe, Mr. Tom",
+                "Poe, Dr. Ed",
+                "Lee, Mlle. A",
+            ]
+        }
+    )
+    at_once = TitleExtractor(min_count=2).fit_transform(names)
+    fitted = TitleExtractor(min_count=2).fit(names)
+    pd.testing.assert_frame_equal(at_once, fitted.transform(names))
+    assert at_once["title"].tolist() == ["Mr", "Rare", "Mr", "Rare", "Rare"]
+    with pytest.raises(ValueError, match="min_count must be >= 1, got 0"):
+        TitleExtractor(min_count=0).fit_transform(names)

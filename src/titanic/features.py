@@ -69,19 +69,30 @@ class TitleExtractor(TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):  # noqa: N803
         """Learn which titles are frequent enough to keep."""
         del y
-        if self.min_count < 1:
-            raise ValueError(f"min_count must be >= 1, got {self.min_count}")
-        counts = extract_title(_as_frame(self, X, reset=True).iloc[:, 0]).value_counts()
-        self.titles_ = sorted(
-            str(title) for title, count in counts.items() if count >= self.min_count
-        )
+        self._learn(extract_title(_as_frame(self, X, reset=True).iloc[:, 0]))
         return self
+
+    def fit_transform(self, X, y=None, **fit_params):  # noqa: N803
+        """Fit, then return the same rows' ``title``, each title extracted once."""
+        del y, fit_params
+        titles = extract_title(_as_frame(self, X, reset=True).iloc[:, 0])
+        self._learn(titles)
+        return self._grouped(titles)
 
     def transform(self, X):  # noqa: N803
         """Return one column ``title``."""
         check_is_fitted(self)
-        frame = _as_frame(self, X)
-        titles = extract_title(frame.iloc[:, 0])
+        return self._grouped(extract_title(_as_frame(self, X).iloc[:, 0]))
+
+    def _learn(self, titles: pd.Series) -> None:
+        if self.min_count < 1:
+            raise ValueError(f"min_count must be >= 1, got {self.min_count}")
+        counts = titles.value_counts()
+        self.titles_ = sorted(
+            str(title) for title, count in counts.items() if count >= self.min_count
+        )
+
+    def _grouped(self, titles: pd.Series) -> pd.DataFrame:
         return pd.DataFrame({"title": titles.where(titles.isin(self.titles_), RARE_TITLE)})
 
     def get_feature_names_out(self, input_features=None):
@@ -206,19 +217,23 @@ class GroupSurvival(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):  # noqa: N803
         """Count survivors and rows per ticket and per surname and fare among training rows."""
-        if y is None:
-            raise ValueError("GroupSurvival learns from the labels: fit it with y")
-        frame = _as_frame(self, X, reset=True)
-        labels = pd.Series(np.asarray(y, dtype=float), index=frame.index)
-        tickets, families = self._keys(frame)
-        self.ticket_stats_ = _survivors_and_rows(labels, tickets)
-        self.family_stats_ = _survivors_and_rows(labels, families)
+        self._learn(_as_frame(self, X, reset=True), y)
         return self
 
-    def _encode(self, frame: pd.DataFrame, own: np.ndarray | None) -> np.ndarray:
-        tickets, families = self._keys(frame)
+    def _learn(self, frame: pd.DataFrame, y: object) -> tuple[pd.Series, pd.Series]:
+        """Count the groups' survivors and rows; return each row's two group keys."""
+        if y is None:
+            raise ValueError("GroupSurvival learns from the labels: fit it with y")
+        labels = pd.Series(np.asarray(y, dtype=float), index=frame.index)
+        keys = self._keys(frame)
+        self.ticket_stats_ = _survivors_and_rows(labels, keys[0])
+        self.family_stats_ = _survivors_and_rows(labels, keys[1])
+        return keys
+
+    def _encode(self, keys: tuple[pd.Series, pd.Series], own: np.ndarray | None) -> np.ndarray:
+        tickets, families = keys
         counted = 0 if own is None else 1
-        own_labels = np.zeros(len(frame)) if own is None else own
+        own_labels = np.zeros(len(tickets)) if own is None else own
         survivors, size = _group_stats(tickets, self.ticket_stats_)
         # Without another labelled passenger on the ticket, the family's group stands in.
         use_family = size - counted < 1
@@ -234,13 +249,13 @@ class GroupSurvival(TransformerMixin, BaseEstimator):
     def fit_transform(self, X, y=None, **fit_params):  # noqa: N803
         """Fit, then encode the training rows, each without its own label (leave-one-out)."""
         del fit_params
-        self.fit(X, y)
-        return self._encode(_as_frame(self, X), np.asarray(y, dtype=float))
+        keys = self._learn(_as_frame(self, X, reset=True), y)
+        return self._encode(keys, np.asarray(y, dtype=float))
 
     def transform(self, X):  # noqa: N803
         """Return ``group_survival`` and ``group_known`` from the training labels."""
         check_is_fitted(self)
-        return self._encode(_as_frame(self, X), None)
+        return self._encode(self._keys(_as_frame(self, X)), None)
 
     def get_feature_names_out(self, input_features=None):
         """Return ``["group_survival", "group_known"]``."""
