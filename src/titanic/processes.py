@@ -212,7 +212,8 @@ def _run_and_send(writer: int, function: Callable[..., Any], args: tuple[object,
         for logger in logging.Logger.manager.loggerDict.values():
             if isinstance(logger, logging.Logger):
                 logger.handlers = []
-        sys.stdout = sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+        # Open until os._exit: the copy's own streams, never the terminal's or a notebook's.
+        sys.stdout = sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115  # pylint: disable=consider-using-with
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("default")
             try:
