@@ -84,3 +84,19 @@ def test_leaving_early_ends_the_process():
     assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE
     with pytest.raises(ChildProcessError):
         os.waitpid(call.pid, os.WNOHANG)
+
+
+def test_an_interrupt_while_waiting_for_the_result_ends_the_process():
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        with pytest.raises(KeyboardInterrupt), forked_call("a long call", sleep_long) as call:
+            signal.setitimer(signal.ITIMER_REAL, 0.3)
+            call.result()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    with pytest.raises(ChildProcessError):  # killed and collected, not left running
+        os.waitpid(call.pid, os.WNOHANG)

@@ -133,15 +133,18 @@ class ForkedCall(Generic[Value]):
             os.close(reader)
             _run_and_send(writer, function, args)
         os.close(writer)
-        self._reader: int | None = reader
+        self._reader = reader
+        self._status: int | None = None  # the copy's wait status, once collected
 
     def result(self) -> Value:
         """Wait for the copy; return the function's value or raise its exception here."""
-        with os.fdopen(self._take_reader(), "rb") as pipe:
+        if self._status is not None:
+            raise RuntimeError(f"{self.what}: the result was already taken")
+        with os.fdopen(self._reader, "rb", closefd=False) as pipe:
             message = pipe.read()
-        _, status = os.waitpid(self.pid, 0)
+        self._status = os.waitpid(self.pid, 0)[1]
         if not message:
-            code = os.waitstatus_to_exitcode(status)
+            code = os.waitstatus_to_exitcode(self._status)
             raise TitanicError(f"{self.what} stopped: its process ended with exit code {code}")
         outcome, value, records, caught = pickle.loads(message)
         for record in records:
@@ -155,19 +158,12 @@ class ForkedCall(Generic[Value]):
         return value
 
     def end(self) -> None:
-        """Kill the copy if it still runs and collect it (after :meth:`result`, nothing to do)."""
-        if self._reader is None:
-            return
-        os.close(self._take_reader())
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)
-        os.waitpid(self.pid, 0)
-
-    def _take_reader(self) -> int:
-        reader, self._reader = self._reader, None
-        if reader is None:
-            raise RuntimeError(f"{self.what}: the result was already taken")
-        return reader
+        """Close the pipe; kill the copy if it was not collected (interrupted, or never asked)."""
+        os.close(self._reader)
+        if self._status is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            self._status = os.waitpid(self.pid, 0)[1]
 
 
 @contextlib.contextmanager
