@@ -126,10 +126,9 @@ def compare(base: Path, runs: int, scratch: Path) -> dict[str, list[tuple[Timing
                 if name.endswith("after a default run"):
                     run_once(checkout, AFTER_A_DEFAULT_RUN, output, limit=900)
                 timed.append(run_once(checkout, arguments, output, limit=900))
-            pair = (timed[0], timed[1])
-            print(name, run, [f"{timing.seconds:.1f}" for timing in pair], flush=True)
+            print(name, run, [f"{timing.seconds:.1f}" for timing in timed], flush=True)
             if run:
-                pairs[name].append((pair[0], pair[1]))
+                pairs[name].append((timed[0], timed[1]))
     return pairs
 
 
